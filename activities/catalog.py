@@ -1,0 +1,1 @@
+ACTIVITIES: list[type] = []

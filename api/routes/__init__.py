@@ -1,0 +1,7 @@
+"""Routers, included by api.app in this order. Adding a feature's routes = one line here."""
+
+from fastapi import APIRouter
+
+from api.routes import catalog, health
+
+ROUTERS: list[APIRouter] = [health.router, catalog.router]

@@ -1,0 +1,1 @@
+"""merchflow: durable automation for sellers on several marketplaces (shell / infrastructure package)."""

@@ -1,0 +1,3 @@
+from merchflow.cli import main
+
+main()

@@ -1,0 +1,131 @@
+"""The `merchflow` command: `up` runs everything; the other commands run one piece each."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from merchflow.logging import configure_logging
+from merchflow.settings import get_settings
+
+app = typer.Typer(help="merchflow: durable automation for multi-marketplace sellers.", no_args_is_help=True)
+token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+def _setup() -> None:
+    s = get_settings()
+    configure_logging(s.log_level, s.log_json)
+
+
+def _exit(code: int = 0) -> None:
+    # Short-lived processes that used the Temporal SDK can crash in interpreter teardown (known SDK
+    # issue); leave explicitly once output is flushed.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+@app.command()
+def up() -> None:
+    """Run the whole engine on embedded defaults (Temporal dev server + UI, migrations, demo data,
+    sandboxes, workers, API) in the foreground until Ctrl-C."""
+    _setup()
+    from merchflow.launcher import up as run_up
+
+    raise typer.Exit(run_up(get_settings()))
+
+
+@app.command()
+def worker(
+    queue: Annotated[
+        list[str] | None, typer.Option("--queue", "-q", help="Logical task queue(s); default all")
+    ] = None,
+) -> None:
+    """Run the Temporal worker(s) against MERCHFLOW_TEMPORAL_ADDRESS (or the embedded server's address)."""
+    _setup()
+    from workers.build import run_workers
+
+    asyncio.run(run_workers(get_settings(), only=queue))
+    _exit(0)
+
+
+@app.command()
+def api(
+    reload: Annotated[bool, typer.Option(help="Reload on code changes (development)")] = False,
+) -> None:
+    """Run the REST API and approval pages with uvicorn."""
+    _setup()
+    import uvicorn
+
+    s = get_settings()
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=s.api_host,
+        port=s.api_port,
+        reload=reload,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+    )
+
+
+@app.command()
+def migrate(revision: Annotated[str, typer.Argument(help="Target revision")] = "head") -> None:
+    """Apply database migrations (SQLite by default, PostgreSQL with MERCHFLOW_DATABASE_URL)."""
+    _setup()
+    from merchflow.db.migrate import upgrade
+
+    s = get_settings()
+    s.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(s.sqlalchemy_url, revision)
+    typer.echo(f"database at revision {revision}")
+
+
+@app.command("seed-demo")
+def seed_demo() -> None:
+    """Load the demo catalog (idempotent)."""
+    _setup()
+    from merchflow.db.engine import engine_for
+    from merchflow.seed import seed_demo as run_seed
+
+    added = run_seed(engine_for(get_settings().sqlalchemy_url))
+    typer.echo(f"demo data loaded ({added} products added)")
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[str, typer.Option(help="admin | operator | approver | viewer")],
+    user: Annotated[
+        str | None, typer.Option(help="User name; created if missing (default: the role name)")
+    ] = None,
+    name: Annotated[str, typer.Option(help="A label to tell tokens apart")] = "cli",
+) -> None:
+    """Create an API token and print it once (only its digest is stored)."""
+    _setup()
+    from merchflow.db.engine import engine_for, session_scope
+    from merchflow.tokens import ROLES, create_token, ensure_user
+
+    if role not in ROLES:
+        typer.echo(f"unknown role {role!r}; choose one of: {', '.join(ROLES)}", err=True)
+        raise typer.Exit(2)
+    with session_scope(engine_for(get_settings().sqlalchemy_url)) as session:
+        u = ensure_user(session, username=user or role, role=role)
+        if u.role != role:
+            typer.echo(f"user {u.username!r} exists with role {u.role!r}", err=True)
+            raise typer.Exit(2)
+        token = create_token(session, user=u, name=name)
+    typer.echo(token)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Persistence: engine, SQLModel tables and keyword-only repository functions."""

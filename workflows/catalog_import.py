@@ -1,0 +1,1 @@
+WORKFLOWS: list[type] = []
