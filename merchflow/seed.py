@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from merchflow.db.engine import session_scope
-from merchflow.db.models import Product, StockLedgerEntry, StockLevel
+from merchflow.db.models import MarketplaceAccount, Product, StockLedgerEntry, StockLevel
 from merchflow.db.types import utcnow
 
 # (sku, name, brand, category, cost, price, on_hand, identifiers)
@@ -136,8 +136,26 @@ DEMO_PRODUCTS: list[tuple[str, str, str, str, str, str, int, dict[str, str]]] = 
 ]
 
 
+DEMO_MARKETPLACES = ("amazon", "ebay", "shopify", "woocommerce")
+
+
+def seed_demo_accounts(engine: sa.Engine) -> int:
+    """One account per sandbox marketplace; base_url left empty so it follows the sandbox settings."""
+    added = 0
+    with session_scope(engine) as session:
+        have = {a.marketplace for a in session.exec(select(MarketplaceAccount)).all()}
+        for mp in DEMO_MARKETPLACES:
+            if mp not in have:
+                session.add(
+                    MarketplaceAccount(marketplace=mp, name="sandbox", credentials_ref=f"sandbox-{mp}")
+                )
+                added += 1
+    return added
+
+
 def seed_demo(engine: sa.Engine) -> int:
     """Insert the demo products and their stock if missing. Returns how many products were added."""
+    seed_demo_accounts(engine)
     added = 0
     now = utcnow()
     with session_scope(engine) as session:

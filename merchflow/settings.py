@@ -35,6 +35,34 @@ class TemporalSettings(BaseModel):
     task_queue_prefix: str = "merchflow"
 
 
+class SandboxSettings(BaseModel):
+    """The local sandbox marketplaces: the embedded default and the test double."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    amazon_port: int = 8701
+    ebay_port: int = 8702
+    shopify_port: int = 8703
+    woocommerce_port: int = 8704
+    # Published marketplace rate limits enforced by the sandboxes (off for throughput benchmarks)
+    rate_limits: bool = True
+    # Fault injection, fractions of requests (0..1)
+    error_rate: float = 0.0
+    rate_429: float = 0.0
+    retry_after_seconds: float = 1.0
+    latency_ms: float = 0.0
+    timeout_rate: float = 0.0
+    lost_response_rate: float = 0.0
+    # Where sandboxes deliver webhooks; default: this engine's API
+    webhook_base_url: str | None = None
+
+    def port(self, marketplace: str) -> int:
+        return int(getattr(self, f"{marketplace}_port"))
+
+    def base_url(self, marketplace: str) -> str:
+        return f"http://{self.host}:{self.port(marketplace)}"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MERCHFLOW_",
@@ -66,6 +94,14 @@ class Settings(BaseSettings):
     log_json: bool | None = None  # None: JSON when stderr is not a TTY
 
     seed_demo: bool = True
+
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    # Credentials per marketplace account, keyed by the account's `credentials_ref`, e.g.
+    # MERCHFLOW_MARKETPLACE_CREDENTIALS__AMAZON_EU__REFRESH_TOKEN=... (field names per adapter, see README).
+    marketplace_credentials: dict[str, dict[str, SecretStr]] = Field(default_factory=dict)
+    # Client-side rate limiting of marketplace calls (published limits); off only for benchmarks on sandboxes
+    marketplace_rate_limits: bool = True
+    http_user_agent: str = "merchflow/0.1 (+https://merchflow.dev/bot)"
     # Uploads above this are refused while streaming, before they are read whole.
     max_upload_bytes: int = 200 * 1024 * 1024
     catalog_import_batch_size: int = 5000
