@@ -2,6 +2,9 @@
 
 from sqlmodel import SQLModel
 
-from merchflow.db import models  # noqa: F401
+from merchflow.db import (
+    decisions,  # noqa: F401  (issue 5)
+    models,  # noqa: F401
+)
 
 metadata = SQLModel.metadata

@@ -1,0 +1,136 @@
+"""Typed inputs and results of the decision workflow, its update / query and its activities.
+
+Only pydantic and the pure domain here: the workflow sandbox imports this module.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from domain.decisions import Proposal
+
+DECIDE_UPDATE = "decide"
+STATE_QUERY = "state"
+
+
+class DecisionInput(BaseModel):
+    decision_id: str = Field(min_length=1, max_length=64)
+    proposal: Proposal
+    notify: bool = True
+
+
+class DecideRequest(BaseModel):
+    action: Literal["approve", "reject", "edit_approve"]
+    actor: str
+    role: str
+    expected_version: int
+    edited_value: dict[str, Any] | None = None
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class DecideResult(BaseModel):
+    decision_id: str
+    status: str
+    version: int
+    message: str
+
+
+class DecisionState(BaseModel):
+    decision_id: str
+    status: str
+    version: int
+    decision_type: str
+    mode: str
+    proposed: dict[str, Any]
+    current: dict[str, Any]
+    escalation_level: int
+    waiting_on: str | None  # approver group currently asked
+    deadline: datetime | None
+    approver: str | None
+    decided_at: datetime | None
+    comment: str | None
+
+
+class DecisionResult(BaseModel):
+    """What the child workflow tells its parent."""
+
+    decision_id: str
+    status: str  # recommended | executed | rejected | expired | failed
+    version: int
+    approver: str | None
+    executed: bool
+    action_result: dict[str, Any] = Field(default_factory=dict)
+    message: str = ""
+
+
+# ---------------------------------------------------------------- activities
+class LoadPolicyInput(BaseModel):
+    decision_type: str
+
+
+class TransitionInput(BaseModel):
+    """One state change: row update + audit line (+ outcome label), applied once per event_id."""
+
+    event_id: str
+    decision_id: str
+    action: str  # proposed | auto_approved | approved | edited | rejected | expired | escalated | ...
+    actor: str
+    at: datetime
+    status: str
+    version: int
+    proposal: Proposal
+    workflow_id: str | None = None
+    approver: str | None = None
+    comment: str | None = None
+    decided_at: datetime | None = None
+    executed_at: datetime | None = None
+    expires_at: datetime | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+    outcome: str | None = None  # label for calibration: approved | edited | rejected | expired
+
+
+class TransitionResult(BaseModel):
+    applied: bool  # False: this event was applied before (activity retry)
+
+
+class ExecuteInput(BaseModel):
+    decision_id: str
+    version: int
+    idempotency_key: str
+    proposal: Proposal
+    approver: str | None = None
+
+
+class ExecuteResult(BaseModel):
+    outcome: Literal["executed", "premise_changed", "already_executed", "failed"]
+    current: dict[str, Any] = Field(default_factory=dict)  # the facts found when the premise failed
+    result: dict[str, Any] = Field(default_factory=dict)
+    message: str = ""
+
+
+class NotifyInput(BaseModel):
+    decision_id: str
+    version: int
+    event: Literal["needs_approval", "escalated", "premise_changed"]
+    audience: str
+    escalation_level: int = 0
+    proposal: Proposal
+    deadline: datetime | None = None
+
+
+class NotifyResult(BaseModel):
+    outbox_id: int
+    created: bool
+
+
+class DeliverInput(BaseModel):
+    outbox_id: int
+
+
+class DeliverResult(BaseModel):
+    outbox_id: int
+    status: str  # sent | logged | failed
+    channels: list[str] = Field(default_factory=list)
