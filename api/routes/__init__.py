@@ -5,3 +5,4 @@ from fastapi import APIRouter
 from api.routes import catalog, health
 
 ROUTERS: list[APIRouter] = [health.router, catalog.router]
+ROUTERS.append(__import__("api.web", fromlist=["router"]).router)  # approver web pages (issue 5)
