@@ -63,6 +63,25 @@ class SandboxSettings(BaseModel):
         return f"http://{self.host}:{self.port(marketplace)}"
 
 
+class NotificationSettings(BaseModel):
+    """Where decisions that need a human are announced (issue 5). With neither SMTP nor a webhook set,
+    notices go to the outbox table and the log only."""
+
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_security: Literal["none", "starttls", "ssl"] = "starttls"
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "merchflow@localhost"
+    smtp_to: list[str] = Field(default_factory=list)
+    # recipients per approver group for escalations, e.g. {"admin": ["owner@example.com"]}; default smtp_to
+    recipients_by_group: dict[str, list[str]] = Field(default_factory=dict)
+    # Slack-compatible incoming webhook (Slack, Mattermost, Rocket.Chat); the URL itself is the secret
+    webhook_url: SecretStr | None = None
+    timeout_seconds: float = 10.0
+    link_ttl_hours: float = 72.0
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MERCHFLOW_",
@@ -105,6 +124,7 @@ class Settings(BaseSettings):
     # Uploads above this are refused while streaming, before they are read whole.
     max_upload_bytes: int = 200 * 1024 * 1024
     catalog_import_batch_size: int = 5000
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
 
     @model_validator(mode="after")
     def _merge_and_check(self) -> Settings:
