@@ -15,6 +15,8 @@ from merchflow.settings import get_settings
 app = typer.Typer(help="merchflow: durable automation for multi-marketplace sellers.", no_args_is_help=True)
 token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+user_app = typer.Typer(help="Manage web users of the approval pages.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
 
 
 def _setup() -> None:
@@ -32,12 +34,12 @@ def _exit(code: int = 0) -> None:
 
 @app.command()
 def up() -> None:
-    """Run the whole engine on embedded defaults (Temporal dev server + UI, migrations, demo data,
-    sandboxes, workers, API) in the foreground until Ctrl-C."""
+    """Run the whole engine in the foreground until Ctrl-C: the Temporal dev server + UI (unless
+    MERCHFLOW_TEMPORAL_ADDRESS names a cluster), migrations, demo data, registered extras, worker, API."""
     _setup()
     from merchflow.launcher import up as run_up
 
-    raise typer.Exit(run_up(get_settings()))
+    _exit(run_up(get_settings()))
 
 
 @app.command()
@@ -50,8 +52,7 @@ def worker(
     _setup()
     from workers.build import run_workers
 
-    asyncio.run(run_workers(get_settings(), only=queue))
-    _exit(0)
+    _exit(asyncio.run(run_workers(get_settings(), only=queue)))
 
 
 @app.command()
@@ -62,6 +63,9 @@ def api(
     _setup()
     import uvicorn
 
+    from merchflow.logging import configure_temporal_logging
+
+    configure_temporal_logging()
     s = get_settings()
     uvicorn.run(
         "api.app:create_app",
@@ -121,6 +125,32 @@ def token_create(
             raise typer.Exit(2)
         token = create_token(session, user=u, name=name)
     typer.echo(token)
+
+
+@user_app.command("create")
+def user_create(
+    username: Annotated[str, typer.Option(help="Log-in name")],
+    role: Annotated[str, typer.Option(help="admin | operator | approver | viewer")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input")
+    ] = False,
+) -> None:
+    """Create a web user (argon2-hashed password); asks for the password unless --password-stdin."""
+    _setup()
+    from merchflow.db.engine import engine_for, session_scope
+    from merchflow.users import UserError, create_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with session_scope(engine_for(get_settings().sqlalchemy_url)) as session:
+            create_user(session, username=username, password=password, role=role)
+    except UserError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"user {username!r} created with role {role}")
 
 
 def main() -> None:

@@ -20,24 +20,35 @@ _SECRET_KEYS = frozenset({"password", "token", "secret", "authorization", "api_k
 
 def _add_temporal_context(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
     # Imported lazily: importing temporalio here at module import time would slow every CLI start.
-    from temporalio import activity
+    from temporalio import activity, workflow
 
     if activity.in_activity():
         info = activity.info()
         event_dict.setdefault("workflow_id", info.workflow_id)
         event_dict.setdefault("workflow_run_id", info.workflow_run_id)
+        event_dict.setdefault("workflow_type", info.workflow_type)
         event_dict.setdefault("activity_id", info.activity_id)
         event_dict.setdefault("activity_type", info.activity_type)
         event_dict.setdefault("attempt", info.attempt)
+    elif workflow.in_workflow():
+        # structlog called from workflow code (prefer workflow.logger: it stays quiet during replay)
+        winfo = workflow.info()
+        event_dict.setdefault("workflow_id", winfo.workflow_id)
+        event_dict.setdefault("workflow_run_id", winfo.run_id)
+        event_dict.setdefault("workflow_type", winfo.workflow_type)
     record = event_dict.get("_record")
     if record is not None:
-        # temporalio's workflow.logger / activity.logger attach their context as `extra`.
+        # temporalio's workflow.logger / activity.logger attach their context as `extra`; the workflow
+        # one calls the run id `run_id`, renamed so both kinds of line use the same keys.
         for attr in ("temporal_workflow", "temporal_activity"):
             ctx = getattr(record, attr, None)
             if isinstance(ctx, dict):
                 for key, value in ctx.items():
-                    event_dict.setdefault(key, value)
+                    event_dict.setdefault(_RENAMED.get(key, key), value)
     return event_dict
+
+
+_RENAMED = {"run_id": "workflow_run_id"}
 
 
 def _redact(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
@@ -95,3 +106,32 @@ def configure_logging(level: str = "INFO", json: bool | None = None, force: bool
 
 def get_logger(name: str | None = None, **initial: Any) -> structlog.stdlib.BoundLogger:
     return structlog.get_logger(name, **initial)
+
+
+def configure_temporal_logging() -> None:
+    """For processes that run workers or clients: the SDK's Rust core logs go through the same chain as
+    everything else, and workflow / activity loggers stop repeating their context inside the message
+    (it is already merged as fields). Must run before the first Temporal client is created."""
+    from temporalio import activity, workflow
+    from temporalio.runtime import (
+        LogForwardingConfig,
+        LoggingConfig,
+        Runtime,
+        TelemetryConfig,
+        TelemetryFilter,
+    )
+
+    workflow.logger.workflow_info_on_message = False
+    activity.logger.activity_info_on_message = False
+    runtime = Runtime(
+        telemetry=TelemetryConfig(
+            logging=LoggingConfig(
+                filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+                forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
+            )
+        )
+    )
+    try:
+        Runtime.set_default(runtime, error_if_already_set=True)
+    except RuntimeError:
+        pass  # a client already exists in this process: its runtime keeps logging as it was set up

@@ -20,6 +20,8 @@ from workers.registry import activity_callables, queues
 
 log = get_logger(__name__)
 
+CONNECT_TIMEOUT = 120.0
+
 
 def build_deps(settings: Settings) -> Deps:
     deps = Deps(
@@ -47,11 +49,20 @@ def build_workers(
         max_workers=16, thread_name_prefix="activity"
     )
     wanted = set(only) if only else None
+    registered = queues()
+    if wanted is not None and wanted - registered.keys():
+        raise ValueError(
+            f"unknown task queue(s) {sorted(wanted - registered.keys())}; known: {sorted(registered)}"
+        )
     workers = []
-    for queue, (workflows, activity_classes) in queues().items():
+    for queue, (workflows, activity_classes) in registered.items():
         if wanted is not None and queue not in wanted:
             continue
         activities = [fn for cls in activity_classes for fn in activity_callables(cls(deps))]
+        if not workflows and not activities:
+            # Temporal refuses a worker with nothing to run; a queue whose features are still empty is skipped.
+            log.info("task queue has no workflows or activities; no worker for it", task_queue=queue)
+            continue
         workers.append(
             Worker(
                 client,
@@ -65,24 +76,41 @@ def build_workers(
     return workers
 
 
-async def run_workers(settings: Settings, only: Iterable[str] | None = None) -> None:
-    from merchflow.temporal import connect
+async def run_workers(settings: Settings, only: Iterable[str] | None = None) -> int:
+    """Run until SIGINT / SIGTERM. Returns the process exit code: 0 after a requested stop, 1 on a crash."""
+    from merchflow.logging import configure_temporal_logging
+    from merchflow.temporal import wait_for_temporal
 
-    client = await connect(settings)
-    deps = build_deps(settings)
-    workers = build_workers(client, deps, only=only)
+    configure_temporal_logging()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    # A cluster that is briefly unreachable at start (restarting, network) should not kill the worker.
+    connecting = asyncio.create_task(wait_for_temporal(settings, timeout=CONNECT_TIMEOUT))
+    stopper = asyncio.create_task(stop.wait())
+    await asyncio.wait([connecting, stopper], return_when=asyncio.FIRST_COMPLETED)
+    if not connecting.done():
+        connecting.cancel()
+        return 0
+    if connecting.exception():
+        log.error(
+            "cannot reach Temporal", temporal=settings.temporal_target, error=str(connecting.exception())
+        )
+        return 1
+    client = connecting.result()
+    deps = build_deps(settings)
+    workers = build_workers(client, deps, only=only)
+    if not workers:
+        log.warning("no workflows or activities registered; the worker idles until stopped")
     log.info("worker started", task_queues=[w.task_queue for w in workers], temporal=settings.temporal_target)
     tasks = [asyncio.create_task(w.run()) for w in workers]
-    stopper = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
-    for t in done:
-        if t is not stopper and t.exception():
-            log.error("worker crashed", error=str(t.exception()))
+    crashed = [t for t in done if t is not stopper and (t.exception() or not stopper.done())]
+    for t in crashed:
+        log.error("worker stopped unexpectedly", error=repr(t.exception()))
     log.info("worker shutting down")
     # Graceful: in-flight activities get their shutdown grace; workflows resume elsewhere from history.
     await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
     deps.engine.dispose()
+    return 1 if crashed else 0
