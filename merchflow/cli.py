@@ -34,12 +34,12 @@ def _exit(code: int = 0) -> None:
 
 @app.command()
 def up() -> None:
-    """Run the whole engine on embedded defaults (Temporal dev server + UI, migrations, demo data,
-    sandboxes, workers, API) in the foreground until Ctrl-C."""
+    """Run the whole engine in the foreground until Ctrl-C: the Temporal dev server + UI (unless
+    MERCHFLOW_TEMPORAL_ADDRESS names a cluster), migrations, demo data, registered extras, worker, API."""
     _setup()
     from merchflow.launcher import up as run_up
 
-    raise typer.Exit(run_up(get_settings()))
+    _exit(run_up(get_settings()))
 
 
 @app.command()
@@ -52,8 +52,7 @@ def worker(
     _setup()
     from workers.build import run_workers
 
-    asyncio.run(run_workers(get_settings(), only=queue))
-    _exit(0)
+    _exit(asyncio.run(run_workers(get_settings(), only=queue)))
 
 
 @app.command()
@@ -64,6 +63,9 @@ def api(
     _setup()
     import uvicorn
 
+    from merchflow.logging import configure_temporal_logging
+
+    configure_temporal_logging()
     s = get_settings()
     uvicorn.run(
         "api.app:create_app",
