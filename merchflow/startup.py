@@ -73,12 +73,14 @@ def api_links(settings: Settings) -> list[tuple[str, str]]:
 STEPS: list[Entry] = [
     migrate_database,
     seed_demo_data,
+    "merchflow.users:first_admin_password",  # web user `admin` (issue 5)
 ]
 
 CHILDREN: list[Entry] = []
 
 LINKS: list[Entry] = [
     api_links,
+    "merchflow.users:web_links",  # approval pages + admin login (issue 5)
 ]
 
 

@@ -179,16 +179,28 @@ def clear_login_failures(session: Session, *, username: str, ip: str) -> None:
 
 def first_admin_password(settings: Settings) -> str:
     """The `admin` web password made on the first `merchflow up`, kept (0600) in the data dir so later runs
-    can show it again; delete the file to issue a new one."""
+    can show it again. A new one is made if the database does not accept the kept one (fresh database,
+    switched to PostgreSQL); delete the file to issue a new one."""
     from merchflow.db.engine import engine_for, session_scope
 
     path = settings.data_dir / "admin-password"
-    if path.exists():
-        return path.read_text().strip()
     with session_scope(engine_for(settings.sqlalchemy_url)) as session:
+        if path.exists():
+            kept = path.read_text().strip()
+            if verify_login(get_user(session, "admin"), kept)[0]:
+                return kept
         password = ensure_admin_password(session)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(password + "\n")
     return password
+
+
+def web_links(settings: Settings) -> list[tuple[str, str]]:
+    """Lines of the `merchflow up` banner."""
+    password = first_admin_password(settings)
+    return [
+        ("Approvals", f"{settings.base_url}/approvals"),
+        ("Web login", f"admin / {password}   (kept in {(settings.data_dir / 'admin-password').resolve()})"),
+    ]
