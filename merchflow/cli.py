@@ -102,6 +102,14 @@ def seed_demo() -> None:
     typer.echo(f"demo data loaded ({added} products added)")
 
 
+@app.command("settings")
+def settings_reference() -> None:
+    """Print every MERCHFLOW_ environment variable with its type, default and meaning (Markdown)."""
+    from merchflow.settings_doc import markdown_table
+
+    typer.echo(markdown_table())
+
+
 @token_app.command("create")
 def token_create(
     role: Annotated[str, typer.Option(help="admin | operator | approver | viewer")],
