@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -52,6 +53,19 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
+def _compact(details: dict[str, Any], limit: int = 160) -> str:
+    """An audit entry's details on one line; nested values as short JSON."""
+    parts = []
+    for key, value in details.items():
+        text = (
+            json.dumps(value, default=str, separators=(",", ":"))
+            if isinstance(value, dict | list)
+            else _plain(value)
+        )
+        parts.append(f"{key}: {text if len(text) <= limit else text[: limit - 1] + '…'}")
+    return " · ".join(parts)
+
+
 def _is_image(value: Any) -> bool:
     return isinstance(value, str) and value.lower().split("?")[0].endswith(
         (".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif")
@@ -61,6 +75,7 @@ def _is_image(value: Any) -> bool:
 templates.env.filters["age"] = _age
 templates.env.filters["when"] = _when
 templates.env.filters["plain"] = _plain
+templates.env.filters["compact"] = _compact
 templates.env.tests["image_url"] = _is_image
 templates.env.tests["mapping_like"] = lambda v: isinstance(v, dict)
 templates.env.tests["list_like"] = lambda v: isinstance(v, list | tuple)
