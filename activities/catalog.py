@@ -1,1 +1,182 @@
-ACTIVITIES: list[type] = []
+"""Catalog-import activities: scan the uploaded file, import one batch, record the outcome.
+
+Sync `def` activities: parsing and the database are blocking and CPU-bound, so they run on the worker's thread
+pool. Each one is idempotent: a batch commits its upserts, its issues and its batch record in one transaction,
+and a retry of a committed batch returns the stored counts.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from temporalio import activity
+
+from activities import catalog_repo as repo
+from activities.catalog_files import read_batch, scan_file
+from activities.catalog_types import (
+    BatchInput,
+    BatchResult,
+    FinishInput,
+    FinishResult,
+    ImportCounts,
+    PrepareInput,
+    PrepareResult,
+)
+from domain.catalog import IssueCode, ProductRow, RowIssue, normalise_row
+from merchflow.db.types import utcnow
+from merchflow.logging import get_logger
+from workers.deps import Deps
+
+log = get_logger(__name__)
+
+
+class CatalogActivities:
+    def __init__(self, deps: Deps) -> None:
+        self.engine = deps.engine
+        # reads that must not take SQLite's writer lock (writers start with BEGIN IMMEDIATE)
+        self.reader = deps.engine.execution_options(readonly=True)
+        self.blobs = deps.blobs
+
+    @activity.defn(name="catalog-import-prepare")
+    def prepare(self, inp: PrepareInput) -> PrepareResult:
+        now = utcnow()
+        with self.engine.begin() as conn:
+            repo.ensure_import(
+                conn,
+                values={
+                    "id": inp.import_id,
+                    "filename": inp.filename[:300],
+                    "file_format": inp.file_format,
+                    "size_bytes": inp.size_bytes,
+                    "status": "pending",
+                    "created_by": inp.created_by,
+                    "workflow_id": inp.workflow_id,
+                    "created_at": now,
+                },
+            )
+        path = self.blobs.path(inp.blob_key)
+        if not path.is_file():
+            error = f"the uploaded file {inp.blob_key} is missing from the blob store on this worker"
+            with self.engine.begin() as conn:
+                repo.insert_issues(
+                    conn, import_id=inp.import_id, issues=[RowIssue(0, "file", IssueCode.EMPTY_FILE, error)]
+                )
+            return PrepareResult(fatal_error=error)
+        scan = scan_file(path, inp.file_format, heartbeat=lambda rows: activity.heartbeat(rows))
+        with self.engine.begin() as conn:
+            repo.insert_issues(conn, import_id=inp.import_id, issues=scan.issues)
+            repo.set_total_rows(conn, import_id=inp.import_id, total_rows=scan.total_rows)
+        log.info(
+            "catalog file scanned",
+            import_id=inp.import_id,
+            rows=scan.total_rows,
+            duplicates=scan.duplicate_rows,
+            fatal=scan.fatal_error,
+        )
+        return PrepareResult(
+            total_rows=scan.total_rows,
+            data_offset=scan.data_offset,
+            duplicate_rows=scan.duplicate_rows,
+            fatal_error=scan.fatal_error,
+        )
+
+    @activity.defn(name="catalog-import-batch")
+    def import_batch(self, inp: BatchInput) -> BatchResult:
+        with self.reader.connect() as conn:
+            stored = repo.stored_batch(conn, import_id=inp.import_id, first_row=inp.first_row)
+        if stored is not None:
+            log.info("batch already committed by an earlier attempt", first_row=inp.first_row)
+            return stored
+        path = self.blobs.path(inp.blob_key)
+        records = read_batch(
+            path, inp.file_format, start_offset=inp.start_offset, first_row=inp.first_row, size=inp.batch_size
+        )
+        activity.heartbeat(inp.first_row)
+        if records:
+            next_offset, next_row = records[-1].end_offset, records[-1].row_number + 1
+            with self.reader.connect() as conn:
+                dup_rows = repo.duplicate_rows(
+                    conn, import_id=inp.import_id, first=records[0].row_number, last=records[-1].row_number
+                )
+        else:
+            next_offset, next_row, dup_rows = inp.start_offset, inp.first_row, set()
+        done = len(records) < inp.batch_size or next_offset >= path.stat().st_size
+
+        products: list[ProductRow] = []
+        issues: list[RowIssue] = []
+        seen: set[str] = set()
+        invalid = 0
+        for record in records:
+            if record.row_number in dup_rows:
+                invalid += 1  # reported once by the scan
+                continue
+            if record.values is None:
+                invalid += 1
+                issues.append(record.issue)  # type: ignore[arg-type]
+                continue
+            product, row_issues = normalise_row(record.values, record.row_number)
+            issues.extend(row_issues)
+            if product is None:
+                invalid += 1
+            elif product.sku in seen:  # the scan should have caught it; never upsert one SKU twice in a batch
+                invalid += 1
+                issues.append(
+                    RowIssue(
+                        record.row_number,
+                        "sku",
+                        IssueCode.DUPLICATE_SKU,
+                        f"duplicate SKU '{product.sku}' in this file; row skipped",
+                    )
+                )
+            else:
+                seen.add(product.sku)
+                products.append(product)
+        activity.heartbeat(inp.first_row)
+
+        now = utcnow()
+        try:
+            with self.engine.begin() as conn:
+                existing = repo.existing_hashes(conn, [p.sku for p in products])
+                changed = [p for p in products if existing.get(p.sku, "") != p.content_hash]
+                inserted = sum(1 for p in changed if p.sku not in existing)
+                counts = ImportCounts(
+                    processed_rows=len(records),
+                    valid_rows=len(products),
+                    invalid_rows=invalid,
+                    inserted=inserted,
+                    updated=len(changed) - inserted,
+                    unchanged=len(products) - len(changed),
+                    warnings=repo.count_warnings(issues),
+                )
+                result = BatchResult(
+                    first_row=inp.first_row,
+                    next_row=next_row,
+                    next_offset=next_offset,
+                    done=done,
+                    counts=counts,
+                )
+                repo.upsert_products(conn, products=changed, now=now)
+                repo.insert_issues(conn, import_id=inp.import_id, issues=issues)
+                repo.record_batch(conn, import_id=inp.import_id, result=result, now=now)
+                repo.refresh_totals(conn, import_id=inp.import_id)
+        except sa.exc.IntegrityError:
+            # Another attempt of this very batch committed while we worked (a zombie after a heartbeat
+            # timeout): its transaction won, ours rolled back entirely.
+            with self.reader.connect() as conn:
+                stored = repo.stored_batch(conn, import_id=inp.import_id, first_row=inp.first_row)
+            if stored is None:
+                raise
+            return stored
+        return result
+
+    @activity.defn(name="catalog-import-finish")
+    def finish(self, inp: FinishInput) -> FinishResult:
+        with self.engine.begin() as conn:
+            counts = repo.refresh_totals(conn, import_id=inp.import_id)
+            status = repo.finish_import(
+                conn, import_id=inp.import_id, status=inp.status, error=inp.error, now=utcnow()
+            )
+        log.info("catalog import finished", import_id=inp.import_id, status=status, **counts.model_dump())
+        return FinishResult(status=status, counts=counts)  # type: ignore[arg-type]
+
+
+ACTIVITIES: list[type] = [CatalogActivities]

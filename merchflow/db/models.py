@@ -228,3 +228,28 @@ class CatalogImportIssue(SQLModel, table=True):
     field: str | None = Field(default=None, max_length=100)
     message: str = Field(max_length=500)
     severity: str = Field(default="error", max_length=10)
+    # machine-readable kind (duplicate_sku, invalid_value, ...); batches look duplicates up by it
+    code: str = Field(default="invalid_value", max_length=40)
+
+
+class CatalogImportBatch(SQLModel, table=True):
+    """One committed batch of an import, written in the same transaction as its product upserts.
+
+    A retried batch (worker killed after the commit, before Temporal heard back) finds its row and returns
+    the stored counts instead of recounting every product as "unchanged".
+    """
+
+    __tablename__ = "catalog_import_batch"
+    import_id: str = Field(foreign_key="catalog_import.id", max_length=64, primary_key=True)
+    first_row: int = Field(primary_key=True)
+    next_row: int
+    next_offset: int = Field(sa_column=Column(sa.BigInteger(), nullable=False))  # files may pass 2 GiB
+    done: bool = False
+    rows: int = 0
+    valid_rows: int = 0
+    invalid_rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    warnings: int = 0
+    created_at: datetime = _ts()

@@ -192,12 +192,34 @@ def upgrade() -> None:
         sa.Column("field", sa.String(length=100), nullable=True),
         sa.Column("message", sa.String(length=500), nullable=False),
         sa.Column("severity", sa.String(length=10), nullable=False),
+        sa.Column("code", sa.String(length=40), nullable=False),
         sa.ForeignKeyConstraint(
             ["import_id"],
             ["catalog_import.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("import_id", "row_number", "field", "message"),
+    )
+    op.create_table(
+        "catalog_import_batch",
+        sa.Column("import_id", sa.String(length=64), nullable=False),
+        sa.Column("first_row", sa.Integer(), nullable=False),
+        sa.Column("next_row", sa.Integer(), nullable=False),
+        sa.Column("next_offset", sa.BigInteger(), nullable=False),
+        sa.Column("done", sa.Boolean(), nullable=False),
+        sa.Column("rows", sa.Integer(), nullable=False),
+        sa.Column("valid_rows", sa.Integer(), nullable=False),
+        sa.Column("invalid_rows", sa.Integer(), nullable=False),
+        sa.Column("inserted", sa.Integer(), nullable=False),
+        sa.Column("updated", sa.Integer(), nullable=False),
+        sa.Column("unchanged", sa.Integer(), nullable=False),
+        sa.Column("warnings", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["import_id"],
+            ["catalog_import.id"],
+        ),
+        sa.PrimaryKeyConstraint("import_id", "first_row"),
     )
     op.create_table(
         "marketplace_listing",
@@ -254,6 +276,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_listing_sku")
 
     op.drop_table("marketplace_listing")
+    op.drop_table("catalog_import_batch")
     op.drop_table("catalog_import_issue")
     op.drop_table("api_token")
     op.drop_table("stock_level")
