@@ -1,0 +1,73 @@
+"""create_app(settings): the WooCommerce sandbox as one ASGI app (`merchflow sandboxes`, tests, benchmarks)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from merchflow.seed import DEMO_PRODUCTS
+from merchflow.settings import Settings
+from sandboxes.common.app import build_sandbox_app
+from sandboxes.common.state import FaultConfig, SandboxState, WebhookTarget
+from sandboxes.woocommerce.auth import WEBHOOK_SECRET
+from sandboxes.woocommerce.control import SeedListing, control_router, seed
+from sandboxes.woocommerce.db import SCHEMA
+from sandboxes.woocommerce.errors import install_handlers, render_error
+from sandboxes.woocommerce.orders_api import orders_router
+from sandboxes.woocommerce.products_api import products_router
+from sandboxes.woocommerce.site import WooSandboxConfig, WooSite
+
+
+def create_app(
+    settings: Settings,
+    *,
+    db_path: Path | str | None = None,
+    config: WooSandboxConfig | None = None,
+    site_url: str | None = None,
+) -> FastAPI:
+    sb = settings.sandbox
+    faults = FaultConfig(
+        error_rate=sb.error_rate,
+        rate_429=sb.rate_429,
+        retry_after_seconds=sb.retry_after_seconds,
+        latency_ms=sb.latency_ms,
+        timeout_rate=sb.timeout_rate,
+        lost_response_rate=sb.lost_response_rate,
+        rate_limits=sb.rate_limits,
+    )
+    hook_url = f"{sb.webhook_base_url or settings.base_url}/api/v1/webhooks/woocommerce/sandbox"
+    holder: dict[str, WooSite] = {}
+    url = site_url or sb.base_url("woocommerce")
+    cfg = config or WooSandboxConfig()
+
+    def routers(state: SandboxState, emitter):  # type: ignore[no-untyped-def]
+        site = holder["site"] = WooSite(state, emitter, cfg, url)
+        return [products_router(site), orders_router(site), control_router(site)]
+
+    def reset(state: SandboxState) -> None:
+        state._buckets.clear()  # a fresh host-side rate-limit window
+
+    app = build_sandbox_app(
+        name="woocommerce",
+        title="WooCommerce REST API v3 sandbox",
+        db_path=db_path or settings.data_dir / "sandboxes" / "woocommerce.db",
+        schema=SCHEMA,
+        routers=routers,
+        render_error=render_error,
+        faults=faults,
+        webhook=WebhookTarget(url=hook_url, secret=WEBHOOK_SECRET),
+        reset=reset,
+    )
+    install_handlers(app)
+    site = holder["site"]
+    app.state.woo = site
+    store = site.state.store
+    if store.get_kv("demo_seeded") is None:
+        demo = [
+            SeedListing(sku=sku, title=name, price=price, quantity=qty, identifiers=ids)
+            for sku, name, _brand, _cat, _cost, price, qty, ids in DEMO_PRODUCTS
+        ]
+        seed(site, demo)
+        store.set_kv("demo_seeded", "1")
+    return app
