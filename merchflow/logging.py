@@ -94,6 +94,7 @@ def configure_logging(level: str = "INFO", json: bool | None = None, force: bool
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    logging.captureWarnings(True)  # Python warnings become `py.warnings` log lines in the same format
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "temporalio", "httpx", "alembic"):
         lg = logging.getLogger(name)
         lg.handlers[:] = []

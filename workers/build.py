@@ -21,6 +21,8 @@ from workers.registry import activity_callables, queues
 log = get_logger(__name__)
 
 CONNECT_TIMEOUT = 120.0
+# Sync activities each hold a pool thread while they run; the pool is as large as the slots so none waits.
+MAX_CONCURRENT_ACTIVITIES = 64
 
 
 def build_deps(settings: Settings) -> Deps:
@@ -46,7 +48,7 @@ def build_workers(
     task_queue_override: str | None = None,
 ) -> list[Worker]:
     executor = executor or concurrent.futures.ThreadPoolExecutor(
-        max_workers=16, thread_name_prefix="activity"
+        max_workers=MAX_CONCURRENT_ACTIVITIES, thread_name_prefix="activity"
     )
     wanted = set(only) if only else None
     registered = queues()
@@ -70,7 +72,7 @@ def build_workers(
                 workflows=workflows,
                 activities=activities,
                 activity_executor=executor,
-                max_concurrent_activities=64,
+                max_concurrent_activities=MAX_CONCURRENT_ACTIVITIES,
             )
         )
     return workers

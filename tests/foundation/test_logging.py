@@ -34,6 +34,8 @@ get_logger("merchflow.test").info("structlog line", sku="SKU-1", token="mf_secre
 logging.getLogger("temporalio.worker._workflow").warning("temporal line %s", 42)
 logging.getLogger("uvicorn.error").info("uvicorn line")
 logging.getLogger("httpx").info("hidden: httpx INFO is quiet")
+import warnings
+warnings.warn("a python warning")
 """
 
 
@@ -68,7 +70,9 @@ def _run_script(*, tty: bool) -> str:
 
 def test_json_lines_when_stderr_is_not_a_tty_and_stdlib_loggers_share_the_chain() -> None:
     lines = [json.loads(line) for line in _run_script(tty=False).splitlines() if line.strip()]
-    by_event = {line["event"]: line for line in lines}
+    warning_lines = [line for line in lines if line["logger"] == "py.warnings"]
+    assert len(warning_lines) == 1 and "a python warning" in warning_lines[0]["event"]
+    by_event = {line["event"]: line for line in lines if line not in warning_lines}
     assert set(by_event) == {"structlog line", "temporal line 42", "uvicorn line"}  # httpx INFO dropped
     ours = by_event["structlog line"]
     assert ours["sku"] == "SKU-1" and ours["level"] == "info" and ours["logger"] == "merchflow.test"
@@ -128,6 +132,7 @@ def captured_json_logs() -> Iterator[io.StringIO]:
     root.handlers[:], level, config, mf_logging._configured = saved[0], saved[1], saved[2], saved[3]
     root.setLevel(level)
     structlog.configure(**config)
+    logging.captureWarnings(False)
 
 
 async def test_workflow_and_activity_ids_are_merged_into_lines(
