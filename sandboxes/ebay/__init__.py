@@ -1,0 +1,1 @@
+"""Local eBay sandbox marketplace (see app.py)."""

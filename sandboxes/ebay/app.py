@@ -1,0 +1,86 @@
+"""The local eBay: Sell Inventory, Fulfillment, Browse, Post-Order and OAuth on eBay's paths, with eBay's bodies,
+errors and (published daily) rate limits, persistent in SQLite, plus the /_sandbox inspection API."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from merchflow.seed import DEMO_PRODUCTS
+from merchflow.settings import Settings
+from sandboxes.common.app import build_sandbox_app
+from sandboxes.common.state import FaultConfig, SandboxState, WebhookTarget
+from sandboxes.common.webhooks import WebhookEmitter
+from sandboxes.ebay import browse, control, identity, inventory, offers, orders, repo
+from sandboxes.ebay.core import SCHEMA, EbayError, EbaySandbox, EbaySandboxConfig, error_body, render_error
+
+
+def create_app(settings: Settings) -> FastAPI:
+    sandbox = settings.sandbox
+    holder: dict[str, EbaySandbox] = {}
+
+    def routers(state: SandboxState, emitter: WebhookEmitter) -> Sequence[APIRouter]:
+        sbx = EbaySandbox(state=state, emitter=emitter)
+        holder["sbx"] = sbx
+        seed_demo(sbx)
+        return [
+            identity.router(sbx),
+            inventory.router(sbx),
+            offers.router(sbx),
+            orders.router(sbx),
+            browse.router(sbx),
+            control.router(sbx),
+        ]
+
+    def reset(state: SandboxState) -> None:
+        holder["sbx"].config = EbaySandboxConfig()
+
+    app = build_sandbox_app(
+        name="ebay",
+        title="eBay sandbox (merchflow)",
+        db_path=settings.data_dir / "sandboxes" / "ebay.db",
+        schema=SCHEMA,
+        routers=routers,
+        render_error=render_error,
+        faults=FaultConfig(
+            error_rate=sandbox.error_rate,
+            rate_429=sandbox.rate_429,
+            retry_after_seconds=sandbox.retry_after_seconds,
+            latency_ms=sandbox.latency_ms,
+            timeout_rate=sandbox.timeout_rate,
+            lost_response_rate=sandbox.lost_response_rate,
+            rate_limits=sandbox.rate_limits,
+        ),
+        webhook=WebhookTarget(
+            url=f"{(sandbox.webhook_base_url or settings.base_url).rstrip('/')}/api/v1/webhooks/ebay/sandbox"
+        ),
+        reset=reset,
+    )
+    app.state.ebay = holder["sbx"]
+
+    @app.exception_handler(EbayError)
+    async def ebay_error(request: Request, exc: EbayError) -> JSONResponse:
+        return exc.response()
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if request.url.path.startswith("/_sandbox"):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        message = "Resource not found" if exc.status_code == 404 else str(exc.detail)
+        return JSONResponse(
+            {"errors": error_body(2002, message, domain="ACCESS")}, status_code=exc.status_code
+        )
+
+    return app
+
+
+def seed_demo(sbx: EbaySandbox) -> None:
+    """The demo catalog, inserted only where missing: a restart never resets stock or prices."""
+    listings = [
+        {"sku": sku, "title": name, "price": price, "quantity": on_hand, "identifiers": ids}
+        for sku, name, _brand, _cat, _cost, price, on_hand, ids in DEMO_PRODUCTS
+    ]
+    repo.upsert_listings(sbx.db, listings, overwrite=False)

@@ -1,0 +1,61 @@
+"""/_sandbox endpoints specific to (or required of) the eBay sandbox: bulk seed, listing truth, eBay knobs."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from sandboxes.ebay import repo
+from sandboxes.ebay.core import EbaySandbox, EbaySandboxConfig
+
+
+class SeedListing(BaseModel):
+    sku: str = Field(min_length=1, max_length=50)
+    title: str | None = None
+    price: Decimal = Field(gt=0)
+    quantity: int = Field(ge=0)
+    identifiers: dict[str, str] = Field(default_factory=dict)
+
+
+class SeedRequest(BaseModel):
+    listings: list[SeedListing]
+    replace: bool = False  # True: drop every item, offer and order first
+
+
+def router(sbx: EbaySandbox) -> APIRouter:
+    r = APIRouter(prefix="/_sandbox", tags=["sandbox inspection"])
+    db = sbx.db
+
+    @r.post("/seed")
+    async def seed(req: SeedRequest) -> dict[str, Any]:
+        if req.replace:
+            with db.tx() as c:
+                for table in ("ebay_item", "ebay_offer", "ebay_order"):
+                    c.execute(f"DELETE FROM {table}")
+        n = repo.upsert_listings(db, [x.model_dump(mode="json") for x in req.listings], overwrite=True)
+        return {"seeded": n}
+
+    @r.get("/listings")
+    async def listings(
+        sku: str | None = None, limit: int = Query(1000, ge=1, le=1_000_000)
+    ) -> dict[str, Any]:
+        return {"listings": repo.listing_truth(db, sku, limit)}
+
+    @r.get("/ebay/config")
+    async def get_config() -> EbaySandboxConfig:
+        return sbx.config
+
+    @r.put("/ebay/config")
+    async def put_config(config: EbaySandboxConfig) -> EbaySandboxConfig:
+        sbx.config = config
+        return sbx.config
+
+    @r.post("/ebay/expire_tokens")
+    async def expire_tokens() -> dict[str, int]:
+        """Every access token issued so far stops working (the next API call answers 401)."""
+        return {"expired": sbx.expire_tokens()}
+
+    return r
