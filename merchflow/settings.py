@@ -82,6 +82,24 @@ class NotificationSettings(BaseModel):
     link_ttl_hours: float = 72.0
 
 
+class ScraperSettings(BaseModel):
+    """Competitor page scraping: polite by default, and never a way into private networks."""
+
+    user_agent: str = "merchflow-pricebot/0.1 (+https://merchflow.dev/bot)"
+    per_domain_rate: float = 1.0  # requests per second per domain
+    per_domain_concurrency: int = 2
+    timeout_seconds: float = 20.0
+    cache_hours: float = 24.0
+    max_page_bytes: int = 3 * 1024 * 1024
+    # Private, loopback and link-local addresses are refused unless the host is listed here (the sandboxes).
+    allowed_private_hosts: list[str] = Field(default_factory=lambda: ["127.0.0.1", "localhost"])
+    browser_executable: str = "/usr/bin/chromium"
+    # Domains whose prices only appear after JavaScript runs: fetched with headless Chromium
+    browser_domains: list[str] = Field(default_factory=list)
+    # Per-domain CSS selector fallbacks: {"shop.example": {"price": ".price", "currency": ".cur", "title": "h1"}}
+    selectors: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MERCHFLOW_",
@@ -121,6 +139,7 @@ class Settings(BaseSettings):
     # Client-side rate limiting of marketplace calls (published limits); off only for benchmarks on sandboxes
     marketplace_rate_limits: bool = True
     http_user_agent: str = "merchflow/0.1 (+https://merchflow.dev/bot)"
+    scraper: ScraperSettings = Field(default_factory=ScraperSettings)
     # Uploads above this are refused while streaming, before they are read whole.
     max_upload_bytes: int = 200 * 1024 * 1024
     catalog_import_batch_size: int = 5000

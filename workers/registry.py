@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from activities import catalog as catalog_activities
+from activities import competitors as competitor_activities
+from activities import decisions as decision_activities
 from workflows import catalog_import
+from workflows import decision as decision_workflows
 
 
 @dataclass(frozen=True)
@@ -23,9 +26,12 @@ class Feature:
 
 
 MAIN_QUEUE = "main"
+SCRAPER_QUEUE = "scraper"  # browser work is heavy: its own workers, scaled separately
 
 FEATURES: list[Feature] = [
     Feature("catalog", MAIN_QUEUE, catalog_import.WORKFLOWS, catalog_activities.ACTIVITIES),
+    Feature("decisions", MAIN_QUEUE, decision_workflows.WORKFLOWS, decision_activities.ACTIVITIES),
+    Feature("competitors", SCRAPER_QUEUE, [], competitor_activities.ACTIVITIES),
 ]
 
 
