@@ -306,6 +306,7 @@ def up(settings: Settings) -> int:
         run_steps(settings)
         token = first_token(settings)
         for spec in rest:
+            sup.check()  # Ctrl-C during a step: start nothing more
             sup.spawn(spec)
             if spec.ready_url:
                 _wait_http(spec.ready_url, sup)
