@@ -124,3 +124,52 @@ def test_first_admin_password_is_kept_private_and_stable(tmp_path: object, db_ur
     assert renewed != "stale-password-123"
     with read_session(engine) as session:
         assert verify_login(get_user(session, "admin"), renewed)[0]
+
+
+def test_cli_user_create(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from merchflow.cli import app
+    from merchflow.db.engine import make_engine
+    from merchflow.db.migrate import upgrade
+    from merchflow.settings import get_settings
+
+    url = f"sqlite:///{tmp_path}/cli.db"
+    upgrade(url)
+    monkeypatch.setenv("MERCHFLOW_DATABASE_URL", url)
+    monkeypatch.setenv("MERCHFLOW_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        ok = runner.invoke(
+            app,
+            ["user", "create", "--username", "ann", "--role", "approver", "--password-stdin"],
+            input="ann's password\n",
+        )
+        assert ok.exit_code == 0, ok.output
+        prompted = runner.invoke(
+            app,
+            ["user", "create", "--username", "ben", "--role", "viewer"],
+            input="ben's password\nben's password\n",
+        )
+        assert prompted.exit_code == 0, prompted.output
+        again = runner.invoke(
+            app,
+            ["user", "create", "--username", "ann", "--role", "approver", "--password-stdin"],
+            input="whatever123\n",
+        )
+        assert again.exit_code == 2 and "already exists" in again.output
+        bad = runner.invoke(
+            app,
+            ["user", "create", "--username", "cy", "--role", "boss", "--password-stdin"],
+            input="0123456789\n",
+        )
+        assert bad.exit_code == 2 and "unknown role" in bad.output
+    finally:
+        get_settings.cache_clear()
+    engine = make_engine(url)
+    with read_session(engine) as session:
+        ann, ben = get_user(session, "ann"), get_user(session, "ben")
+    engine.dispose()
+    assert ann is not None and ann.role == "approver" and verify_login(ann, "ann's password")[0]
+    assert ben is not None and ben.role == "viewer" and verify_login(ben, "ben's password")[0]
