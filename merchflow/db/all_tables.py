@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 from merchflow.db import (
     decisions,  # noqa: F401  (issue 5)
     models,  # noqa: F401
+    stock,  # noqa: F401  (issue 4)
 )
 
 metadata = SQLModel.metadata

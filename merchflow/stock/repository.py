@@ -1,0 +1,271 @@
+"""Master stock persistence. Every function takes the session explicitly and runs inside the caller's transaction.
+
+Locking: on PostgreSQL `SELECT ... FOR UPDATE` on the SKUs' stock rows, always in sorted SKU order (no deadlocks);
+on SQLite every write transaction starts with BEGIN IMMEDIATE (see merchflow/db/engine.py), which serialises writers.
+Either way two orders for the last unit are decided one after the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from domain.stock import ShortagePolicy, allocate, apply_movement, available_to_publish
+from merchflow.db.models import AuditLog, MarketplaceAccount, MarketplaceListing, StockLedgerEntry, StockLevel
+from merchflow.db.stock import MarketplaceOrder
+from merchflow.db.types import utcnow
+
+
+@dataclass(frozen=True)
+class LineIn:
+    sku: str
+    quantity: int
+
+
+@dataclass
+class OrderResult:
+    order_id: str
+    account_id: int
+    status: str  # allocated | backordered | cancelled
+    duplicate: bool = False
+    allocated: list[str] = field(default_factory=list)  # SKUs whose stock moved
+    short: list[dict[str, Any]] = field(default_factory=list)  # {sku, quantity, shortage, action}
+
+    @property
+    def needs_cancel(self) -> bool:
+        return self.status == "cancelled"
+
+
+def lock_levels(session: Session, skus: Iterable[str]) -> dict[str, StockLevel]:
+    ordered = sorted(set(skus))
+    q = select(StockLevel).where(StockLevel.sku.in_(ordered)).order_by(StockLevel.sku)  # type: ignore[attr-defined]
+    if session.get_bind().dialect.name == "postgresql":
+        q = q.with_for_update()
+    return {row.sku: row for row in session.exec(q).all()}
+
+
+def _sale_key(account_id: int, order_id: str, sku: str) -> str:
+    return f"sale:{account_id}:{order_id}:{sku}"
+
+
+def record_order(
+    session: Session,
+    *,
+    account_id: int,
+    marketplace: str,
+    order_id: str,
+    lines: Sequence[LineIn],
+    policy: ShortagePolicy = "cancel",
+    source: str = "webhook",
+    workflow_id: str | None = None,
+) -> OrderResult:
+    """Allocate an order's lines against master stock, once. A second call for the same (account, order) — a
+    duplicate webhook, the poller finding it again, an activity retry — returns the first outcome unchanged."""
+    existing = session.exec(
+        select(MarketplaceOrder).where(
+            MarketplaceOrder.account_id == account_id, MarketplaceOrder.order_id == order_id
+        )
+    ).first()
+    if existing is not None and existing.status != "received":
+        return OrderResult(
+            order_id,
+            account_id,
+            existing.status,
+            duplicate=True,
+            allocated=list(existing.outcome.get("allocated", [])),
+            short=list(existing.outcome.get("short", [])),
+        )
+    merged: dict[str, int] = {}
+    for line in lines:
+        merged[line.sku] = merged.get(line.sku, 0) + line.quantity
+    levels = lock_levels(session, merged)
+    decisions = {
+        sku: allocate(
+            sku=sku,
+            on_hand=levels[sku].on_hand if sku in levels else 0,
+            reserved=levels[sku].reserved if sku in levels else 0,
+            quantity=q,
+            policy=policy,
+        )
+        for sku, q in merged.items()
+    }
+    short = [
+        {"sku": a.sku, "quantity": a.quantity, "shortage": a.shortage, "action": a.action, "reason": a.reason}
+        for a in decisions.values()
+        if not a.ok
+    ]
+    # cancel policy: an order we cannot fill completely is cancelled whole, and nothing moves
+    status = "allocated" if not short else ("cancelled" if policy == "cancel" else "backordered")
+    allocated: list[str] = []
+    now = utcnow()
+    if status != "cancelled":
+        for sku, a in decisions.items():
+            if not a.ok:
+                continue
+            level = levels[sku]
+            level.on_hand, level.version, level.updated_at = a.on_hand_after, level.version + 1, now
+            session.add(level)
+            session.add(
+                StockLedgerEntry(
+                    sku=sku,
+                    kind="sale",
+                    quantity=-a.quantity,
+                    reason=f"order {order_id}",
+                    source_marketplace=marketplace,
+                    external_ref=order_id,
+                    idempotency_key=_sale_key(account_id, order_id, sku),
+                    created_by=source,
+                    created_at=now,
+                )
+            )
+            allocated.append(sku)
+    order = existing or MarketplaceOrder(account_id=account_id, marketplace=marketplace, order_id=order_id)
+    order.status, order.source, order.workflow_id, order.processed_at = status, source, workflow_id, now
+    order.lines = [{"sku": s, "quantity": q} for s, q in merged.items()]
+    order.outcome = {"allocated": allocated, "short": short}
+    session.add(order)
+    if short:
+        session.add(
+            AuditLog(
+                actor=workflow_id or "stock",
+                action=f"order_{status}",
+                entity_type="order",
+                entity_id=f"{marketplace}:{order_id}",
+                details={"policy": policy, "short": short},
+                at=now,
+            )
+        )
+    session.flush()
+    return OrderResult(order_id, account_id, status, allocated=allocated, short=short)
+
+
+def apply_adjustment(
+    session: Session,
+    *,
+    sku: str,
+    kind: str,
+    quantity: int,
+    reason: str | None,
+    idempotency_key: str,
+    source_marketplace: str | None = None,
+    external_ref: str | None = None,
+    actor: str = "api",
+) -> tuple[StockLevel, bool]:
+    """Receipts, returns, cancellations, adjustments, transfers. Returns (level, applied_now); a repeated key is
+    a no-op that returns the current level."""
+    dup = session.exec(
+        select(StockLedgerEntry.id).where(StockLedgerEntry.idempotency_key == idempotency_key)
+    ).first()
+    levels = lock_levels(session, [sku])
+    level = levels.get(sku)
+    if dup is not None:
+        if level is None:
+            raise LookupError(sku)
+        return level, False
+    if level is None:
+        level = StockLevel(sku=sku, on_hand=0, reserved=0, version=0)
+    now = utcnow()
+    level.on_hand = apply_movement(on_hand=level.on_hand, kind=kind, quantity=quantity)
+    level.version += 1
+    level.updated_at = now
+    session.add(level)
+    signed = (
+        quantity
+        if kind in ("adjustment", "transfer")
+        else (quantity if kind in ("receipt", "return", "cancellation") else -quantity)
+    )
+    session.add(
+        StockLedgerEntry(
+            sku=sku,
+            kind=kind,
+            quantity=signed,
+            reason=reason,
+            source_marketplace=source_marketplace,
+            external_ref=external_ref,
+            idempotency_key=idempotency_key,
+            created_by=actor,
+            created_at=now,
+        )
+    )
+    session.flush()
+    return level, True
+
+
+@dataclass(frozen=True)
+class PublishTarget:
+    account_id: int
+    marketplace: str
+    sku: str
+    quantity: int  # available to publish on that channel now
+    version: int  # stock version the quantity was computed from
+    last_published: int | None
+    external_id: str | None
+    external_variant_id: str | None
+
+
+def publish_targets(
+    session: Session,
+    skus: Iterable[str],
+    *,
+    exclude_account_id: int | None = None,
+    account_id: int | None = None,
+) -> list[PublishTarget]:
+    """What every listing of these SKUs should show right now (read in the same transaction as the stock)."""
+    skus = sorted(set(skus))
+    if not skus:
+        return []
+    q = (
+        select(MarketplaceListing, MarketplaceAccount, StockLevel)
+        .join(MarketplaceAccount, MarketplaceAccount.id == MarketplaceListing.account_id)  # type: ignore[arg-type]
+        .join(StockLevel, StockLevel.sku == MarketplaceListing.sku, isouter=True)  # type: ignore[arg-type]
+        .where(MarketplaceListing.sku.in_(skus), MarketplaceAccount.enabled == True)  # type: ignore[attr-defined]  # noqa: E712
+        .where(MarketplaceListing.status != "ended")
+    )
+    if exclude_account_id is not None:
+        q = q.where(MarketplaceListing.account_id != exclude_account_id)
+    if account_id is not None:
+        q = q.where(MarketplaceListing.account_id == account_id)
+    out = []
+    for listing, account, level in session.exec(q).all():
+        on_hand, reserved, version = (level.on_hand, level.reserved, level.version) if level else (0, 0, 0)
+        out.append(
+            PublishTarget(
+                account_id=account.id or 0,
+                marketplace=account.marketplace,
+                sku=listing.sku,
+                quantity=available_to_publish(on_hand, reserved, account.safety_buffer),
+                version=version,
+                last_published=listing.quantity,
+                external_id=listing.external_id,
+                external_variant_id=listing.external_variant_id,
+            )
+        )
+    return out
+
+
+def mark_published(
+    session: Session, *, account_id: int, rows: Sequence[tuple[str, int, int]], error: str | None = None
+) -> int:
+    """Record (sku, quantity, version) as live on the account, never letting an older version overwrite a newer one."""
+    now = utcnow()
+    n = 0
+    for sku, quantity, version in rows:
+        res = session.execute(
+            sa.update(MarketplaceListing)
+            .where(MarketplaceListing.account_id == account_id, MarketplaceListing.sku == sku)  # type: ignore[arg-type]
+            .where(MarketplaceListing.published_version <= version)  # type: ignore[arg-type]
+            .values(quantity=quantity, published_version=version, last_synced_at=now, sync_error=error)
+        )
+        n += res.rowcount or 0  # type: ignore[attr-defined]
+    return n
+
+
+def current_versions(session: Session, skus: Iterable[str]) -> dict[str, int]:
+    rows = session.exec(
+        select(StockLevel.sku, StockLevel.version).where(StockLevel.sku.in_(sorted(set(skus))))
+    ).all()  # type: ignore[attr-defined]
+    return {sku: version for sku, version in rows}
