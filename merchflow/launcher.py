@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import fcntl
 import os
 import signal
 import socket
@@ -282,8 +283,30 @@ def banner(settings: Settings, token: str) -> str:
 
 
 # ---------------------------------------------------------------- up
+def _lock_data_dir(settings: Settings) -> IO[str] | None:
+    """Two `up`s on one data dir would run two Temporal servers on one SQLite file: hold a lock.
+    The kernel drops it when this process ends, however it ends."""
+    f = open(settings.data_dir / "up.lock", "a+")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.close()
+        return None
+    f.seek(0)
+    f.truncate()
+    f.write(f"{os.getpid()}\n")
+    f.flush()
+    return f
+
+
 def up(settings: Settings) -> int:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    lock = _lock_data_dir(settings)
+    if lock is None:
+        log.error(
+            "another `merchflow up` is running on this data dir", data_dir=str(settings.data_dir.resolve())
+        )
+        return 2
     sup = Supervisor(settings, env=child_env(settings))
     sup.install_signal_handlers()
     specs = planned_children(settings)
@@ -328,4 +351,5 @@ def up(settings: Settings) -> int:
     finally:
         print("stopping merchflow...", file=sys.stderr, flush=True)
         sup.stop_all()
+        lock.close()  # only now may another `up` take this data dir
         print("stopped.", file=sys.stderr, flush=True)

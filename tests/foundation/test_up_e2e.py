@@ -209,6 +209,24 @@ async def test_killing_up_outright_takes_its_children_down(tmp_path: Path) -> No
         up.kill_everything()
 
 
+async def test_a_second_up_on_a_data_dir_in_use_is_refused(tmp_path: Path) -> None:
+    first = UpProcess.on_free_ports(tmp_path / "data", extra_env={"MERCHFLOW_SEED_DEMO": "false"})
+    second = UpProcess.on_free_ports(tmp_path / "data", extra_env={"MERCHFLOW_SEED_DEMO": "false"})
+    second.output_file_name = "second-output.log"
+    try:
+        first.start()
+        await asyncio.to_thread(first.wait_ready)
+        second.start()
+        assert second.proc is not None
+        assert await asyncio.to_thread(second.proc.wait, 120) == 2
+        assert "another `merchflow up` is running on this data dir" in second.output()
+        assert not second.descendants()
+        assert await asyncio.to_thread(first.stop) == 0  # the first one was not disturbed
+    finally:
+        second.kill_everything()
+        first.kill_everything()
+
+
 async def test_up_refuses_a_busy_port_before_starting_anything(tmp_path: Path) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

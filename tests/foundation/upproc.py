@@ -31,6 +31,7 @@ class UpProcess:
     argv: list[str] | None = None  # default: python -m merchflow up
     proc: subprocess.Popen[bytes] | None = None
     known: dict[int, psutil.Process] = field(default_factory=dict)
+    output_file_name: str = "up-output.log"
 
     @classmethod
     def on_free_ports(cls, data_dir: Path, **kwargs: object) -> UpProcess:
@@ -42,7 +43,7 @@ class UpProcess:
 
     @property
     def output_file(self) -> Path:
-        return self.data_dir.parent / "up-output.log"
+        return self.data_dir.parent / self.output_file_name
 
     def env(self) -> dict[str, str]:
         # Nothing from the developer's own MERCHFLOW_ settings may leak into the run under test.
