@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from datetime import timedelta
 from typing import Annotated, Literal
 
@@ -115,17 +116,23 @@ async def create_import(
             created_by=row["created_by"],
             batch_size=settings.catalog_import_batch_size,
         )
+        start = functools.partial(
+            temporal.start_workflow,
+            CatalogImportWorkflow.run,
+            inp,
+            id=workflow_id,
+            task_queue=settings.task_queue(MAIN_QUEUE),
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
         try:
-            await temporal.start_workflow(
-                CatalogImportWorkflow.run,
-                inp,
-                id=workflow_id,
-                task_queue=settings.task_queue(MAIN_QUEUE),
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            )
+            await start(id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
         except WorkflowAlreadyStartedError:
-            pass  # a closed run exists: the import already happened
+            # A closed run exists, yet this database still has the import pending: that run worked on another
+            # database (app database reset, Temporal history kept). Importing again is safe: it is idempotent.
+            log.warning(
+                "temporal remembers an import this database does not; importing again", import_id=import_id
+            )
+            await start(id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE)
     log.info("catalog upload received", import_id=import_id, bytes=sink.size, existing=not created)
     body = views.CreatedImport(**views.summary(row).model_dump(), existing=not created)
     return JSONResponse(

@@ -5,10 +5,12 @@ from __future__ import annotations
 import concurrent.futures
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 import pytest
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -38,14 +40,15 @@ def api_settings(tmp_path: Path, db_url: str) -> Settings:
     )
 
 
-@pytest.fixture
-async def catalog_worker(api_settings: Settings, temporal_env: WorkflowEnvironment) -> AsyncIterator[Worker]:
-    engine = make_engine(api_settings.sqlalchemy_url)
-    deps = Deps(settings=api_settings, engine=engine, blobs=FileBlobStore(api_settings.blob_dir))
+@asynccontextmanager
+async def running_worker(settings: Settings, client: Client) -> AsyncIterator[Worker]:
+    """A worker for the catalog workflow on the queue the API starts it on."""
+    engine = make_engine(settings.sqlalchemy_url)
+    deps = Deps(settings=settings, engine=engine, blobs=FileBlobStore(settings.blob_dir))
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
         worker = Worker(
-            temporal_env.client,
-            task_queue=api_settings.task_queue(MAIN_QUEUE),
+            client,
+            task_queue=settings.task_queue(MAIN_QUEUE),
             workflows=[CatalogImportWorkflow],
             activities=activity_callables(CatalogActivities(deps)),
             activity_executor=pool,
@@ -53,6 +56,12 @@ async def catalog_worker(api_settings: Settings, temporal_env: WorkflowEnvironme
         async with worker:
             yield worker
     engine.dispose()
+
+
+@pytest.fixture
+async def catalog_worker(api_settings: Settings, temporal_env: WorkflowEnvironment) -> AsyncIterator[Worker]:
+    async with running_worker(api_settings, temporal_env.client) as worker:
+        yield worker
 
 
 @pytest.fixture
