@@ -33,6 +33,7 @@ OPTIONAL_COLUMNS = (
     *IDENTIFIER_COLUMNS,
 )
 KNOWN_COLUMNS = frozenset(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
+_OTHER_SEPARATORS = ((";", "semicolons"), ("\t", "tabs"), ("|", "'|'"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +90,12 @@ def check_header(raw_columns: Sequence[str]) -> HeaderCheck:
         columns.append(key if key in KNOWN_COLUMNS and key not in seen else "")
         seen.add(key)
     found = fields.clip(", ".join(fields.clip(k) for k in keys if k), 200)
+    # Spreadsheets in many locales export with ';' or tabs: the whole header then lands in one column.
+    separator = next((name for sep, name in _OTHER_SEPARATORS if len(keys) == 1 and sep in keys[0]), None)
+    hint = f"; the file seems to be separated by {separator}: export it with commas" if separator else ""
     for required in REQUIRED_COLUMNS:
         if required not in seen:
-            message = f"required column '{required}' is missing (found: {found})"
+            message = f"required column '{required}' is missing (found: {found}){hint}"
             issues.append(RowIssue(0, required, IssueCode.MISSING_COLUMN, message))
     return HeaderCheck(tuple(columns), tuple(issues))
 

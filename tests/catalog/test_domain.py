@@ -96,6 +96,13 @@ def test_missing_required_columns_are_fatal_and_named() -> None:
     assert any("found: sku, title, price" in i.message for i in header.issues)
 
 
+def test_semicolon_separated_header_gets_a_hint() -> None:
+    header = check_header(["sku;name;cost"])
+    assert header.fatal
+    errors = [i for i in header.issues if i.severity == Severity.ERROR]
+    assert len(errors) == 3 and all("separated by semicolons" in i.message for i in errors)
+
+
 def test_duplicate_column_is_fatal() -> None:
     header = check_header(["sku", "name", "cost", "Cost"])
     assert header.fatal

@@ -52,7 +52,7 @@ async def run_import(
     content: str | bytes | None,
     fmt: str = "csv",
     **kw: object,
-) -> tuple[str, CatalogImportResult]:
+) -> tuple[str, CatalogImportResult, str]:
     """Runs an import of `content` (None: the blob is missing) to its end."""
     import_id = uuid.uuid4().hex
     key = f"{import_id}.{fmt}"
@@ -67,10 +67,10 @@ async def run_import(
         size_bytes=len(data or b""),
         **kw,  # type: ignore[arg-type]
     )
-    result = await client.execute_workflow(
+    handle = await client.start_workflow(
         CatalogImportWorkflow.run, inp, id=workflow_id_for(import_id), task_queue=task_queue
     )
-    return import_id, result
+    return import_id, await handle.result(), handle.first_execution_run_id or ""
 
 
 def catalog(rows: int) -> str:
@@ -88,7 +88,7 @@ async def test_import_runs_in_batches_across_continue_as_new(
     sqlite_engine: sa.Engine,
 ) -> None:
     client = temporal_env.client
-    import_id, result = await run_import(
+    import_id, result, first_run_id = await run_import(
         client, task_queue, blobs, catalog(20), batch_size=3, max_batches_per_run=2
     )
     assert result.status == "completed", result.error
@@ -104,9 +104,10 @@ async def test_import_runs_in_batches_across_continue_as_new(
     )
 
     handle = client.get_workflow_handle(workflow_id_for(import_id))
-    runs = [e async for e in client.list_workflows(f"WorkflowId = '{workflow_id_for(import_id)}'")]
-    assert len(runs) >= 4  # 8 batches, 2 per run
-    assert sum(r.status == WorkflowExecutionStatus.CONTINUED_AS_NEW for r in runs) == len(runs) - 1
+    first_run = await client.get_workflow_handle(handle.id, run_id=first_run_id).describe()
+    assert first_run.status == WorkflowExecutionStatus.CONTINUED_AS_NEW
+    last_run = await handle.describe()
+    assert last_run.status == WorkflowExecutionStatus.COMPLETED and last_run.run_id != first_run.run_id
     progress = await handle.query(CatalogImportWorkflow.progress)
     assert progress.phase == "completed" and progress.counts.inserted == 20 and progress.batches_done == 8
 
@@ -132,9 +133,7 @@ async def test_json_lines_import(
         '{"sku": "J-2", "name": "Kay", "cost": "3", "upc": "036000291453"}\n'
         '{"sku": "J-3", "name": "Ell", "cost": 1, "colour": "red"}\n'
     )
-    _import_id, result = await run_import(
-        temporal_env.client, task_queue, blobs, content, "jsonl", batch_size=2
-    )
+    _, result, _ = await run_import(temporal_env.client, task_queue, blobs, content, "jsonl", batch_size=2)
     assert result.status == "completed"
     assert (result.counts.inserted, result.counts.invalid_rows) == (2, 1)
     with sqlite_engine.connect() as conn:
@@ -151,7 +150,7 @@ async def test_a_file_without_required_columns_fails_with_a_report(
     blobs: FileBlobStore,
     sqlite_engine: sa.Engine,
 ) -> None:
-    _import_id, result = await run_import(temporal_env.client, task_queue, blobs, "sku,title\nA,Alpha\n")
+    _, result, _ = await run_import(temporal_env.client, task_queue, blobs, "sku,title\nA,Alpha\n")
     assert result.status == "failed"
     assert result.error is not None and "'name'" in result.error and "'cost'" in result.error
     with sqlite_engine.connect() as conn:
@@ -160,17 +159,18 @@ async def test_a_file_without_required_columns_fails_with_a_report(
             sa.text("SELECT field FROM catalog_import_issue WHERE row_number = 0")
         ).scalars()
         assert set(fields) >= {"name", "cost"}
+        products = conn.execute(sa.text("SELECT count(*) FROM product")).scalar_one()
     assert status.status == "failed" and "cost" in status.error
-    assert sqlite_engine.connect().execute(sa.text("SELECT count(*) FROM product")).scalar_one() == 0
+    assert products == 0
 
 
 async def test_unreadable_or_missing_files_fail_cleanly(
     temporal_env: WorkflowEnvironment, task_queue: str, worker: Worker, blobs: FileBlobStore
 ) -> None:
     # the API refuses such files; a workflow started by another client must still end with a clear message
-    _, result = await run_import(
+    _, result, _ = await run_import(
         temporal_env.client, task_queue, blobs, "sku,name,cost\nA,Caf\u00e9,1\n".encode("latin-1")
     )
     assert result.status == "failed" and "not valid UTF-8 at byte 19" in (result.error or "")
-    _, result = await run_import(temporal_env.client, task_queue, blobs, None)
+    _, result, _ = await run_import(temporal_env.client, task_queue, blobs, None)
     assert result.status == "failed" and "missing from the blob store" in (result.error or "")
