@@ -140,6 +140,15 @@ class Settings(BaseSettings):
     marketplace_rate_limits: bool = True
     http_user_agent: str = "merchflow/0.1 (+https://merchflow.dev/bot)"
     scraper: ScraperSettings = Field(default_factory=ScraperSettings)
+
+    # Temporal Schedules created (idempotently) at start-up
+    time_zone: str = "UTC"
+    reconcile_every_minutes: int = Field(60, ge=1)
+    order_poll_every_minutes: int = Field(5, ge=1)
+    reprice_cron: str = "0 2 * * *"  # nightly at 02:00 in time_zone
+    schedules_enabled: bool = True
+    # what happens to an order line we cannot fill: cancel it on the marketplace, or keep it as a backorder
+    shortage_policy: Literal["cancel", "backorder"] = "cancel"
     # Uploads above this are refused while streaming, before they are read whole.
     max_upload_bytes: int = 200 * 1024 * 1024
     catalog_import_batch_size: int = 5000

@@ -74,6 +74,7 @@ STEPS: list[Entry] = [
     migrate_database,
     seed_demo_data,
     "merchflow.users:first_admin_password",  # web user `admin` (issue 5)
+    "merchflow.schedules:ensure_schedules_step",  # Temporal Schedules: reconcile, order poll (issue 4), repricing
 ]
 
 CHILDREN: list[Entry] = []

@@ -34,9 +34,15 @@ def build_deps(settings: Settings) -> Deps:
     return deps
 
 
+def _wire_marketplaces(deps: Deps) -> None:
+    from connectors.marketplace.accounts import MarketplaceRegistry
+
+    deps.services["marketplaces"] = MarketplaceRegistry(deps.engine, deps.settings)
+
+
 def _service_wirers() -> list[Any]:
     """Features that need external services register a `wire(deps)` function here."""
-    return []
+    return [_wire_marketplaces]
 
 
 def build_workers(

@@ -13,8 +13,10 @@ from typing import Any
 from activities import catalog as catalog_activities
 from activities import competitors as competitor_activities
 from activities import decisions as decision_activities
+from activities import stock as stock_activities
 from workflows import catalog_import
 from workflows import decision as decision_workflows
+from workflows import stock as stock_workflows
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ FEATURES: list[Feature] = [
     Feature("catalog", MAIN_QUEUE, catalog_import.WORKFLOWS, catalog_activities.ACTIVITIES),
     Feature("decisions", MAIN_QUEUE, decision_workflows.WORKFLOWS, decision_activities.ACTIVITIES),
     Feature("competitors", SCRAPER_QUEUE, [], competitor_activities.ACTIVITIES),
+    Feature("stock", MAIN_QUEUE, stock_workflows.WORKFLOWS, stock_activities.ACTIVITIES),
 ]
 
 

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from api.routes import catalog, health
+from api.routes import catalog, health, stock
 
-ROUTERS: list[APIRouter] = [health.router, catalog.router]
+ROUTERS: list[APIRouter] = [health.router, catalog.router, stock.router]
 ROUTERS.append(__import__("api.web", fromlist=["router"]).router)  # approver web pages (issue 5)

@@ -1,0 +1,155 @@
+"""Typed inputs and results of the stock activities and workflows (imported by workflows, so no heavy imports)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class OrderLinePayload(BaseModel):
+    sku: str
+    quantity: int = Field(gt=0)
+
+
+class OrderSyncInput(BaseModel):
+    account_id: int
+    marketplace: str
+    order_id: str
+    lines: list[OrderLinePayload]
+    source: str = "webhook"  # webhook | poll | api
+    policy: str = "cancel"  # cancel | backorder
+    received_at: float | None = None  # epoch seconds at webhook receipt, for latency figures
+
+
+class AllocateResult(BaseModel):
+    status: str  # allocated | backordered | cancelled
+    duplicate: bool = False
+    allocated: list[str] = []
+    short: list[dict[str, object]] = []
+
+
+class PushInput(BaseModel):
+    account_id: int
+    skus: list[str] = Field(max_length=5000)
+    reason: str
+    idempotency_key: str
+
+
+class PushItem(BaseModel):
+    sku: str
+    status: str  # applied | rejected | conflict | failed | skipped
+    quantity: int | None = None
+    message: str | None = None
+
+
+class PushResult(BaseModel):
+    account_id: int
+    items: list[PushItem]
+    rounds: int = 1
+
+    @property
+    def retry_skus(self) -> list[str]:
+        return [i.sku for i in self.items if i.status == "failed"]
+
+
+class OrderSyncResult(BaseModel):
+    order_id: str
+    status: str
+    duplicate: bool
+    pushed: dict[int, int] = {}  # account id -> SKUs applied
+    failed: dict[int, list[str]] = {}
+    cancelled_on_marketplace: bool = False
+
+
+class CancelInput(BaseModel):
+    account_id: int
+    order_id: str
+    reason: str
+    idempotency_key: str
+
+
+class ReconcileInput(BaseModel):
+    account_ids: list[int] | None = None  # None: every enabled account
+    batch_size: int = Field(2000, ge=100, le=5000)
+
+
+class ReconcileAccountInput(BaseModel):
+    run_id: str
+    account_id: int
+    batch_size: int = 2000
+    # carried across continue-as-new
+    cursor: str | None = None
+    started: bool = False
+    batches: int = 0
+    checked: int = 0
+    drifted: int = 0
+    corrected: int = 0
+    failed: int = 0
+    unknown: int = 0
+
+
+class ReconcileBatchInput(BaseModel):
+    run_id: str
+    account_id: int
+    cursor: str | None
+    batch_size: int
+    batch_no: int
+
+
+class ReconcileBatchResult(BaseModel):
+    next_cursor: str | None
+    checked: int
+    drifted: int
+    corrected: int
+    failed: int
+    unknown: int
+
+
+class ReconcileProgress(BaseModel):
+    run_id: str
+    account_id: int
+    status: str
+    batches: int
+    checked: int
+    drifted: int
+    corrected: int
+    failed: int
+    unknown: int
+
+
+class ReconcileResult(BaseModel):
+    runs: list[ReconcileProgress]
+
+
+class AccountRef(BaseModel):
+    account_id: int
+    marketplace: str
+    name: str
+
+
+class PublishInput(BaseModel):
+    skus: list[str] = Field(max_length=5000)
+    reason: str
+    exclude_account_id: int | None = None
+
+
+class PollInput(BaseModel):
+    account_id: int
+    policy: str = "cancel"
+    max_pages: int = 20
+
+
+class PollPage(BaseModel):
+    orders: list[OrderSyncInput]
+    next_cursor: str | None
+    has_more: bool
+
+
+class PollResult(BaseModel):
+    account_id: int
+    orders_seen: int
+    pages: int
+
+
+class SaveCursorInput(BaseModel):
+    account_id: int
+    cursor: str | None

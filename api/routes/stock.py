@@ -1,0 +1,357 @@
+"""Stock: signed marketplace webhooks in, reconciles, a SKU's stock and ledger, manual adjustments and receipts."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import Annotated, Any, Literal
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlmodel import Session, select
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from activities.stock_payloads import OrderLinePayload, OrderSyncInput, PublishInput, ReconcileInput
+from api.deps import AnyCaller, AppSettings, Operator, ReadSession, Temporal, get_engine
+from api.errors import ApiError
+from connectors.errors import WebhookRejected
+from connectors.marketplace.accounts import MarketplaceRegistry
+from merchflow.db.engine import session_scope
+from merchflow.db.models import MarketplaceAccount, MarketplaceListing, StockLedgerEntry, StockLevel
+from merchflow.db.stock import DriftReportRow, ReconcileRun, WebhookEvent
+from merchflow.logging import get_logger
+from merchflow.stock.repository import apply_adjustment
+from workers.registry import MAIN_QUEUE
+from workflows.stock import OrderSyncWorkflow, ReconcileWorkflow, StockPublishWorkflow, order_workflow_id
+
+router = APIRouter(tags=["stock"])
+log = get_logger(__name__)
+
+
+def _registry(request: Request) -> MarketplaceRegistry:
+    reg = getattr(request.app.state, "marketplaces", None)
+    if reg is None:
+        reg = MarketplaceRegistry(request.app.state.engine, request.app.state.settings)
+        request.app.state.marketplaces = reg
+    return reg
+
+
+async def start_order_workflow(client: Client, settings: Any, order: OrderSyncInput) -> str:
+    wid = order_workflow_id(order.account_id, order.order_id)
+    try:
+        await client.start_workflow(
+            OrderSyncWorkflow.run,
+            order,
+            id=wid,
+            task_queue=settings.task_queue(MAIN_QUEUE),
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+        )
+    except WorkflowAlreadyStartedError:
+        pass  # the poller (or an earlier delivery) got there first: one workflow per order
+    return wid
+
+
+# ---------------------------------------------------------------- webhooks (no bearer token: HMAC-signed)
+@router.post(
+    "/api/v1/webhooks/{marketplace}/{account}",
+    status_code=202,
+    summary="Marketplace webhook receiver (signature-verified, deduplicated)",
+)
+async def receive_webhook(
+    request: Request,
+    marketplace: Annotated[Literal["amazon", "ebay", "shopify", "woocommerce"], Path()],
+    account: Annotated[str, Path(max_length=100)],
+    settings: AppSettings,
+    temporal: Temporal,
+) -> JSONResponse:
+    received = time.time()
+    body = await request.body()
+    engine = request.app.state.engine
+
+    def find() -> MarketplaceAccount | None:
+        with Session(engine) as s:
+            return s.exec(
+                select(MarketplaceAccount).where(
+                    MarketplaceAccount.marketplace == marketplace, MarketplaceAccount.name == account
+                )
+            ).first()
+
+    row = await asyncio.to_thread(find)
+    if row is None or not row.enabled:
+        raise ApiError(404, f"no enabled {marketplace} account named {account!r}")
+    adapter = _registry(request).get(row.id or 0)
+    try:
+        event = adapter.verify_webhook({k.lower(): v for k, v in request.headers.items()}, body)
+    except WebhookRejected as exc:
+        log.warning("webhook refused", marketplace=marketplace, account=account, reason=exc.message)
+        raise ApiError(401, f"webhook refused: {exc.message}") from exc
+
+    def dedupe() -> bool:
+        try:
+            with session_scope(engine) as s:
+                s.add(
+                    WebhookEvent(
+                        account_id=row.id or 0,
+                        marketplace=marketplace,
+                        event_id=event.event_id[:200],
+                        topic=event.topic[:100],
+                    )
+                )
+            return True
+        except sa.exc.IntegrityError:
+            return False
+
+    fresh = await asyncio.to_thread(dedupe)
+    if not fresh:
+        return JSONResponse({"status": "duplicate", "event_id": event.event_id}, status_code=200)
+    if event.order is None or event.kind not in ("order_created", "order_updated"):
+        return JSONResponse(
+            {"status": "ignored", "event_id": event.event_id, "kind": event.kind}, status_code=202
+        )
+    order = OrderSyncInput(
+        account_id=row.id or 0,
+        marketplace=marketplace,
+        order_id=event.order.order_id,
+        source="webhook",
+        lines=[OrderLinePayload(sku=line.sku, quantity=line.quantity) for line in event.order.lines],
+        received_at=received,
+    )
+    if not order.lines:
+        return JSONResponse(
+            {"status": "ignored", "event_id": event.event_id, "reason": "no lines"}, status_code=202
+        )
+    wid = await start_order_workflow(temporal, settings, order)
+    return JSONResponse(
+        {"status": "accepted", "event_id": event.event_id, "workflow_id": wid}, status_code=202
+    )
+
+
+# ---------------------------------------------------------------- reconciles
+class ReconcileRequest(BaseModel):
+    account_ids: list[int] | None = Field(None, description="Default: every enabled account")
+    batch_size: int = Field(2000, ge=100, le=5000)
+
+
+@router.post("/api/v1/stock/reconciles", status_code=202, summary="Start a full reconciliation now")
+async def start_reconcile(
+    body: ReconcileRequest, caller: Operator, settings: AppSettings, temporal: Temporal
+) -> dict[str, str]:
+    wid = f"stock-reconcile-manual-{uuid.uuid4().hex[:12]}"
+    await temporal.start_workflow(
+        ReconcileWorkflow.run,
+        ReconcileInput(account_ids=body.account_ids, batch_size=body.batch_size),
+        id=wid,
+        task_queue=settings.task_queue(MAIN_QUEUE),
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+    )
+    return {"id": wid, "status_url": f"/api/v1/stock/reconciles/{wid}"}
+
+
+@router.get(
+    "/api/v1/stock/reconciles/{reconcile_id}", summary="Status and per-account progress of a reconcile"
+)
+async def reconcile_status(
+    reconcile_id: Annotated[str, Path(max_length=200)],
+    caller: AnyCaller,
+    temporal: Temporal,
+    session: ReadSession,
+) -> dict[str, Any]:
+    runs = session.exec(
+        select(ReconcileRun).where(ReconcileRun.id.startswith(reconcile_id + "-account-"))
+    ).all()  # type: ignore[attr-defined]
+    try:
+        desc = await temporal.get_workflow_handle(reconcile_id).describe()
+        status = desc.status.name.lower() if desc.status else "unknown"
+        children = await temporal.get_workflow_handle(reconcile_id).query("children")
+    except RPCError as exc:
+        if not runs:
+            raise ApiError(404, f"no reconcile {reconcile_id!r}") from exc
+        status, children = "unknown", []
+    progress = []
+    for child in children or [r.id for r in runs]:
+        try:
+            p = await temporal.get_workflow_handle(child).query("progress")
+            progress.append(p.model_dump() if hasattr(p, "model_dump") else p)
+        except RPCError:
+            continue
+    return {
+        "id": reconcile_id,
+        "status": status,
+        "accounts": [
+            {
+                "run_id": r.id,
+                "account_id": r.account_id,
+                "status": r.status,
+                "checked": r.checked,
+                "drifted": r.drifted,
+                "corrected": r.corrected,
+                "failed": r.failed,
+                "unknown": r.unknown,
+                "started_at": r.started_at,
+                "finished_at": r.finished_at,
+            }
+            for r in runs
+        ],
+        "live": progress,
+        "report_url": f"/api/v1/stock/reconciles/{reconcile_id}/report",
+    }
+
+
+@router.get(
+    "/api/v1/stock/reconciles/{reconcile_id}/report",
+    summary="Drift report: per SKU expected, found, action, outcome",
+)
+def reconcile_report(
+    reconcile_id: Annotated[str, Path(max_length=200)],
+    caller: AnyCaller,
+    session: ReadSession,
+    account_id: int | None = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> dict[str, Any]:
+    q = select(DriftReportRow).where(DriftReportRow.run_id.startswith(reconcile_id + "-account-"))  # type: ignore[attr-defined]
+    if account_id is not None:
+        q = q.where(DriftReportRow.run_id == f"{reconcile_id}-account-{account_id}")
+    total = session.exec(select(sa.func.count()).select_from(q.subquery())).one()
+    rows = session.exec(q.order_by(DriftReportRow.id).offset(offset).limit(limit)).all()  # type: ignore[arg-type]
+    return {
+        "total": total,
+        "offset": offset,
+        "limit": limit,
+        "items": [
+            {
+                "account_id": int(r.run_id.rsplit("-", 1)[-1]),
+                "sku": r.sku,
+                "expected": r.expected,
+                "found": r.found,
+                "action": r.action,
+                "outcome": r.outcome,
+                "message": r.message,
+            }
+            for r in rows
+        ],
+    }
+
+
+# ---------------------------------------------------------------- a SKU's stock and ledger
+@router.get("/api/v1/stock/{sku}", summary="On hand, reserved, and each listing's published quantity")
+def sku_stock(
+    sku: Annotated[str, Path(max_length=64)], caller: AnyCaller, session: ReadSession
+) -> dict[str, Any]:
+    level = session.get(StockLevel, sku)
+    if level is None:
+        raise ApiError(404, f"no stock record for SKU {sku!r}")
+    listings = session.exec(
+        select(MarketplaceListing, MarketplaceAccount)
+        .join(MarketplaceAccount, MarketplaceAccount.id == MarketplaceListing.account_id)  # type: ignore[arg-type]
+        .where(MarketplaceListing.sku == sku)
+    ).all()
+    from domain.stock import available_to_publish
+
+    return {
+        "sku": sku,
+        "on_hand": level.on_hand,
+        "reserved": level.reserved,
+        "version": level.version,
+        "available": available_to_publish(level.on_hand, level.reserved),
+        "listings": [
+            {
+                "account_id": a.id,
+                "marketplace": a.marketplace,
+                "account": a.name,
+                "status": listing.status,
+                "published_quantity": listing.quantity,
+                "should_show": available_to_publish(level.on_hand, level.reserved, a.safety_buffer),
+                "published_version": listing.published_version,
+                "last_synced_at": listing.last_synced_at,
+                "sync_error": listing.sync_error,
+            }
+            for listing, a in listings
+        ],
+    }
+
+
+@router.get("/api/v1/stock/{sku}/ledger", summary="The SKU's inventory transactions, newest first")
+def sku_ledger(
+    sku: Annotated[str, Path(max_length=64)],
+    caller: AnyCaller,
+    session: ReadSession,
+    before_id: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    q = select(StockLedgerEntry).where(StockLedgerEntry.sku == sku)
+    if before_id is not None:
+        q = q.where(StockLedgerEntry.id < before_id)  # type: ignore[operator]
+    rows = session.exec(q.order_by(StockLedgerEntry.id.desc()).limit(limit)).all()  # type: ignore[union-attr]
+    return {
+        "sku": sku,
+        "items": [r.model_dump() for r in rows],
+        "next_before_id": rows[-1].id if len(rows) == limit else None,
+    }
+
+
+# ---------------------------------------------------------------- adjustments and receipts
+class Adjustment(BaseModel):
+    sku: str = Field(max_length=64)
+    kind: Literal["receipt", "return", "cancellation", "adjustment", "transfer"]
+    quantity: int = Field(description="Units; signed for adjustment / transfer, positive otherwise")
+    reason: str = Field(max_length=500)
+    external_ref: str | None = Field(None, max_length=200)
+    idempotency_key: str = Field(
+        min_length=8, max_length=150, description="Repeat a request safely with the same key"
+    )
+
+
+@router.post(
+    "/api/v1/stock/adjustments",
+    status_code=201,
+    summary="Record a receipt / return / adjustment and publish it",
+)
+async def post_adjustment(
+    body: Adjustment, request: Request, caller: Operator, settings: AppSettings, temporal: Temporal
+) -> dict[str, Any]:
+    engine = get_engine(request)
+
+    def apply() -> tuple[int, int, bool]:
+        with session_scope(engine) as s:
+            level, applied = apply_adjustment(
+                s,
+                sku=body.sku,
+                kind=body.kind,
+                quantity=body.quantity,
+                reason=body.reason,
+                idempotency_key=f"api:{body.idempotency_key}",
+                external_ref=body.external_ref,
+                actor=caller.username,
+            )
+            return level.on_hand, level.version, applied
+
+    try:
+        on_hand, version, applied = await asyncio.to_thread(apply)
+    except ValueError as exc:
+        raise ApiError(422, str(exc)) from exc
+    except LookupError as exc:
+        raise ApiError(404, f"no stock record for SKU {body.sku!r}") from exc
+    wid = f"stock-publish-{body.sku}-v{version}"
+    try:
+        await temporal.start_workflow(
+            StockPublishWorkflow.run,
+            PublishInput(skus=[body.sku], reason=f"{body.kind}: {body.reason}"),
+            id=wid,
+            task_queue=settings.task_queue(MAIN_QUEUE),
+        )
+    except WorkflowAlreadyStartedError:
+        pass
+    return {
+        "sku": body.sku,
+        "on_hand": on_hand,
+        "version": version,
+        "applied": applied,
+        "publish_workflow_id": wid,
+    }

@@ -1,0 +1,352 @@
+"""Stock orchestration: one order -> allocate + push everywhere; publish after adjustments; full reconciles
+(a child workflow per marketplace account, batches of SKUs per activity, continue-as-new); order polling."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.workflow import ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.stock import StockActivities
+    from activities.stock_payloads import (
+        AccountRef,
+        CancelInput,
+        OrderSyncInput,
+        OrderSyncResult,
+        PollInput,
+        PollResult,
+        PublishInput,
+        PushInput,
+        PushResult,
+        ReconcileAccountInput,
+        ReconcileBatchInput,
+        ReconcileInput,
+        ReconcileProgress,
+        ReconcileResult,
+        SaveCursorInput,
+    )
+    from merchflow.temporal import MARKETPLACE, SKU
+
+FAST = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+)
+DB = timedelta(seconds=30)
+PUSH = timedelta(minutes=5)
+ITEM_RETRIES = 5  # per-item retries of a push, after the activity's own rounds
+
+
+def order_workflow_id(account_id: int, order_id: str) -> str:
+    """Webhook and poller derive the same id, so an order is processed by exactly one workflow."""
+    return f"order-{account_id}-{order_id}"
+
+
+async def push_with_item_retries(account_id: int, skus: list[str], reason: str, key: str) -> PushResult:
+    """Push, then retry just the items that failed, with backoff, a bounded number of times."""
+    result = await workflow.execute_activity_method(
+        StockActivities.push_quantities,
+        PushInput(account_id=account_id, skus=skus, reason=reason, idempotency_key=key),
+        start_to_close_timeout=PUSH,
+        heartbeat_timeout=timedelta(seconds=60),
+        retry_policy=FAST,
+    )
+    items = {i.sku: i for i in result.items}
+    for attempt in range(ITEM_RETRIES):
+        retry = [i.sku for i in items.values() if i.status in ("failed", "conflict")]
+        if not retry:
+            break
+        await workflow.sleep(timedelta(seconds=min(30, 2**attempt)))
+        again = await workflow.execute_activity_method(
+            StockActivities.push_quantities,
+            PushInput(
+                account_id=account_id, skus=retry, reason=reason, idempotency_key=f"{key}:retry{attempt}"
+            ),
+            start_to_close_timeout=PUSH,
+            heartbeat_timeout=timedelta(seconds=60),
+            retry_policy=FAST,
+        )
+        items.update({i.sku: i for i in again.items})
+    return PushResult(account_id=account_id, items=list(items.values()))
+
+
+@workflow.defn(name="order-sync")
+class OrderSyncWorkflow:
+    @workflow.run
+    async def run(self, inp: OrderSyncInput) -> OrderSyncResult:
+        skus = sorted({line.sku for line in inp.lines})
+        workflow.upsert_search_attributes([SKU.value_set(skus[0]), MARKETPLACE.value_set(inp.marketplace)])
+        alloc = await workflow.execute_activity_method(
+            StockActivities.allocate_order, inp, start_to_close_timeout=DB, retry_policy=FAST
+        )
+        result = OrderSyncResult(order_id=inp.order_id, status=alloc.status, duplicate=alloc.duplicate)
+        if alloc.status == "cancelled":
+            await workflow.execute_activity_method(
+                StockActivities.cancel_order,
+                CancelInput(
+                    account_id=inp.account_id,
+                    order_id=inp.order_id,
+                    reason="out of stock across channels",
+                    idempotency_key=f"cancel-{inp.account_id}-{inp.order_id}",
+                ),
+                start_to_close_timeout=PUSH,
+                retry_policy=FAST,
+            )
+            result.cancelled_on_marketplace = True
+            # the marketplace took the unit off its own count when it sold: put back the master's truth there
+            targets = [inp.account_id]
+        else:
+            targets = await workflow.execute_activity_method(
+                StockActivities.accounts_listing,
+                PublishInput(skus=skus, reason="order", exclude_account_id=inp.account_id),
+                start_to_close_timeout=DB,
+                retry_policy=FAST,
+            )
+        key = f"{workflow.info().workflow_id}"
+        pushes = await asyncio.gather(
+            *(push_with_item_retries(a, skus, f"order {inp.order_id}", f"{key}:{a}") for a in targets)
+        )
+        for p in pushes:
+            result.pushed[p.account_id] = sum(1 for i in p.items if i.status == "applied")
+            bad = [i.sku for i in p.items if i.status not in ("applied", "skipped")]
+            if bad:
+                result.failed[p.account_id] = bad
+        return result
+
+
+@workflow.defn(name="stock-publish")
+class StockPublishWorkflow:
+    """After an adjustment or receipt: push the SKUs' new availability to every channel listing them."""
+
+    @workflow.run
+    async def run(self, inp: PublishInput) -> dict[int, int]:
+        if inp.skus:
+            workflow.upsert_search_attributes([SKU.value_set(inp.skus[0])])
+        accounts = await workflow.execute_activity_method(
+            StockActivities.accounts_listing, inp, start_to_close_timeout=DB, retry_policy=FAST
+        )
+        key = workflow.info().workflow_id
+        pushes = await asyncio.gather(
+            *(push_with_item_retries(a, inp.skus, inp.reason, f"{key}:{a}") for a in accounts)
+        )
+        return {p.account_id: sum(1 for i in p.items if i.status == "applied") for p in pushes}
+
+
+@workflow.defn(name="stock-reconcile-account")
+class ReconcileAccountWorkflow:
+    def __init__(self) -> None:
+        self.progress: ReconcileProgress | None = None
+
+    @workflow.query(name="progress")
+    def get_progress(self) -> ReconcileProgress | None:
+        return self.progress
+
+    @workflow.run
+    async def run(self, inp: ReconcileAccountInput) -> ReconcileProgress:
+        p = ReconcileProgress(
+            run_id=inp.run_id,
+            account_id=inp.account_id,
+            status="running",
+            batches=inp.batches,
+            checked=inp.checked,
+            drifted=inp.drifted,
+            corrected=inp.corrected,
+            failed=inp.failed,
+            unknown=inp.unknown,
+        )
+        self.progress = p
+        if not inp.started:
+            await workflow.execute_activity_method(
+                StockActivities.reconcile_start,
+                ReconcileBatchInput(
+                    run_id=inp.run_id,
+                    account_id=inp.account_id,
+                    cursor=None,
+                    batch_size=inp.batch_size,
+                    batch_no=0,
+                ),
+                start_to_close_timeout=DB,
+                retry_policy=FAST,
+            )
+        cursor = inp.cursor
+        while True:
+            batch = await workflow.execute_activity_method(
+                StockActivities.reconcile_batch,
+                ReconcileBatchInput(
+                    run_id=inp.run_id,
+                    account_id=inp.account_id,
+                    cursor=cursor,
+                    batch_size=inp.batch_size,
+                    batch_no=p.batches,
+                ),
+                start_to_close_timeout=timedelta(minutes=30),
+                heartbeat_timeout=timedelta(seconds=120),
+                retry_policy=FAST,
+            )
+            p.batches += 1
+            p.checked += batch.checked
+            p.drifted += batch.drifted
+            p.corrected += batch.corrected
+            p.failed += batch.failed
+            p.unknown += batch.unknown
+            cursor = batch.next_cursor
+            if cursor is None:
+                break
+            if workflow.info().is_continue_as_new_suggested():
+                workflow.continue_as_new(
+                    ReconcileAccountInput(
+                        run_id=inp.run_id,
+                        account_id=inp.account_id,
+                        batch_size=inp.batch_size,
+                        cursor=cursor,
+                        started=True,
+                        batches=p.batches,
+                        checked=p.checked,
+                        drifted=p.drifted,
+                        corrected=p.corrected,
+                        failed=p.failed,
+                        unknown=p.unknown,
+                    )
+                )
+        p.status = "completed"
+        await workflow.execute_activity_method(
+            StockActivities.reconcile_close, p, start_to_close_timeout=timedelta(minutes=5), retry_policy=FAST
+        )
+        return p
+
+
+@workflow.defn(name="stock-reconcile")
+class ReconcileWorkflow:
+    """One full reconciliation: a child per marketplace account, run side by side."""
+
+    def __init__(self) -> None:
+        self.children: list[str] = []
+
+    @workflow.query(name="children")
+    def get_children(self) -> list[str]:
+        return self.children
+
+    @workflow.run
+    async def run(self, inp: ReconcileInput) -> ReconcileResult:
+        accounts: list[AccountRef] = await workflow.execute_activity_method(
+            StockActivities.accounts, inp, start_to_close_timeout=DB, retry_policy=FAST
+        )
+        parent = workflow.info().workflow_id
+        handles = []
+        for a in accounts:
+            child_id = f"{parent}-account-{a.account_id}"
+            self.children.append(child_id)
+            handles.append(
+                workflow.execute_child_workflow(
+                    ReconcileAccountWorkflow.run,
+                    ReconcileAccountInput(
+                        run_id=child_id, account_id=a.account_id, batch_size=inp.batch_size
+                    ),
+                    id=child_id,
+                    parent_close_policy=ParentClosePolicy.TERMINATE,
+                    search_attributes=TypedSearchAttributes(
+                        [SearchAttributePair(MARKETPLACE, a.marketplace)]
+                    ),
+                )
+            )
+        results = await asyncio.gather(*handles, return_exceptions=True)
+        runs = []
+        for a, r in zip(accounts, results, strict=True):
+            if isinstance(r, BaseException):
+                workflow.logger.warning("reconcile of account %s failed: %s", a.account_id, r)
+                runs.append(
+                    ReconcileProgress(
+                        run_id=f"{parent}-account-{a.account_id}",
+                        account_id=a.account_id,
+                        status="failed",
+                        batches=0,
+                        checked=0,
+                        drifted=0,
+                        corrected=0,
+                        failed=0,
+                        unknown=0,
+                    )
+                )
+            else:
+                runs.append(r)
+        return ReconcileResult(runs=runs)
+
+
+@workflow.defn(name="order-poll")
+class OrderPollWorkflow:
+    """Poll one account's orders: every order goes through the same order-sync workflow as webhooks, and the cursor
+    advances only once the whole page is processed."""
+
+    @workflow.run
+    async def run(self, inp: PollInput) -> PollResult:
+        seen = pages = 0
+        while pages < inp.max_pages:
+            page = await workflow.execute_activity_method(
+                StockActivities.poll_orders, inp, start_to_close_timeout=PUSH, retry_policy=FAST
+            )
+            pages += 1
+            children = []
+            for order in page.orders:
+                wid = order_workflow_id(order.account_id, order.order_id)
+                children.append(self._process(order, wid))
+            await asyncio.gather(*children)
+            seen += len(page.orders)
+            await workflow.execute_activity_method(
+                StockActivities.save_cursor,
+                SaveCursorInput(account_id=inp.account_id, cursor=page.next_cursor),
+                start_to_close_timeout=DB,
+                retry_policy=FAST,
+            )
+            if not page.has_more:
+                break
+        return PollResult(account_id=inp.account_id, orders_seen=seen, pages=pages)
+
+    async def _process(self, order: OrderSyncInput, wid: str) -> None:
+        try:
+            await workflow.execute_child_workflow(
+                OrderSyncWorkflow.run, order, id=wid, parent_close_policy=ParentClosePolicy.ABANDON,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+            )
+        except WorkflowAlreadyStartedError:
+            pass  # its webhook got there first: that workflow processes it, nothing is recorded twice
+        except workflow.ChildWorkflowError as exc:
+            raise ApplicationError(f"order {order.order_id} failed: {exc}") from exc
+
+
+@workflow.defn(name="order-poll-all")
+class OrderPollAllWorkflow:
+    """What the 5-minute schedule starts: one poll per enabled account."""
+
+    @workflow.run
+    async def run(self, inp: ReconcileInput) -> list[PollResult]:
+        accounts = await workflow.execute_activity_method(
+            StockActivities.accounts, inp, start_to_close_timeout=DB, retry_policy=FAST
+        )
+        parent = workflow.info().workflow_id
+        return list(
+            await asyncio.gather(
+                *(
+                    workflow.execute_child_workflow(
+                        OrderPollWorkflow.run,
+                        PollInput(account_id=a.account_id),
+                        id=f"{parent}-poll-{a.account_id}",
+                    )
+                    for a in accounts
+                )
+            )
+        )
+
+
+WORKFLOWS: list[type] = [
+    OrderSyncWorkflow,
+    StockPublishWorkflow,
+    ReconcileAccountWorkflow,
+    ReconcileWorkflow,
+    OrderPollWorkflow,
+    OrderPollAllWorkflow,
+]
