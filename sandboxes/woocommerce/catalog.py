@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from sandboxes.woocommerce.site import WooSite
 
 PRICE = re.compile(r"^\d+(\.\d+)?$")
+GLOBAL_ID = re.compile(r"^[0-9-]+$")  # WooCommerce 9.2+: digits and hyphens, unique per store
 PRODUCT_STATUSES = ("publish", "draft", "pending", "private")
 STOCK_STATUSES = ("instock", "outofstock", "onbackorder")
 PRODUCT_TYPES = ("simple", "variable", "grouped", "external")
@@ -55,7 +56,7 @@ def apply_fields(conn: sqlite3.Connection, row: dict[str, Any], fields: dict[str
         sku = str(fields["sku"] or "") or None
         if sku is not None:
             clash = conn.execute(
-                "SELECT id FROM wc_product WHERE sku = ? AND id != ?", (sku, row["id"])
+                "SELECT id FROM wc_product WHERE sku = ? AND id != ?", (sku, row.get("id") or 0)
             ).fetchone()
             if clash is not None:
                 raise WooError(
@@ -85,7 +86,17 @@ def apply_fields(conn: sqlite3.Connection, row: dict[str, Any], fields: dict[str
             raise invalid_param("stock_status", f"stock_status is not one of {', '.join(STOCK_STATUSES)}.")
         row["stock_status"] = fields["stock_status"]
     if "global_unique_id" in fields:
-        row["global_unique_id"] = str(fields["global_unique_id"] or "")
+        gid = str(fields["global_unique_id"] or "")
+        if gid and (
+            not GLOBAL_ID.match(gid)
+            or conn.execute(
+                "SELECT 1 FROM wc_product WHERE global_unique_id = ? AND id != ?", (gid, row.get("id") or 0)
+            ).fetchone()
+        ):
+            raise WooError(
+                400, "product_invalid_global_unique_id", "Invalid or duplicated GTIN, UPC, EAN or ISBN."
+            )
+        row["global_unique_id"] = gid
     if "images" in fields:
         row["images"] = json.dumps(
             [{"src": i.get("src", "")} for i in fields["images"] or [] if isinstance(i, dict)]

@@ -216,7 +216,15 @@ class WooCommerceMarketplace:
 
     # ---- orders ------------------------------------------------------------------------------------------------
     async def list_orders(self, cursor: str | None = None) -> OrdersPage:
-        return await list_orders(self.client, cursor, account=self.account, limit=self.opts.orders_page_size)
+        """Orders changed since the cursor, oldest change first. Persist next_cursor only after processing them;
+        orders changed in the last `orders_settle_seconds` show up on a later poll (webhooks are the fast path)."""
+        return await list_orders(
+            self.client,
+            cursor,
+            account=self.account,
+            limit=self.opts.orders_page_size,
+            settle_seconds=self.opts.orders_settle_seconds,
+        )
 
     async def cancel_order(self, order_id: str, *, reason: str, idempotency_key: str) -> ListingResult:
         """PUT status=cancelled (Woo restocks the items itself). Result: sku and external_id are the order id."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -64,6 +66,7 @@ class Page:
     items: list[dict[str, Any]]
     total: int
     total_pages: int
+    server_time: datetime | None = None  # from the Date header: the site's clock, not ours
 
 
 class WooClient:
@@ -126,10 +129,17 @@ class WooClient:
             )
         total = _int_header(response, "x-wp-total", len(items))
         pages = _int_header(response, "x-wp-totalpages", 1 if items else 0)
-        return Page(items=items, total=total, total_pages=pages)
+        return Page(items=items, total=total, total_pages=pages, server_time=_date_header(response))
 
     async def aclose(self) -> None:
         await self.transport.aclose()
+
+
+def _date_header(response: httpx.Response) -> datetime | None:
+    try:
+        return parsedate_to_datetime(response.headers["date"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _int_header(response: httpx.Response, name: str, default: int) -> int:

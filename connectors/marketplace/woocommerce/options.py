@@ -22,6 +22,8 @@ class WooOptions(BaseModel):
     batch_size: int = Field(100, ge=1, le=100)
     page_size: int = Field(100, ge=1, le=100)
     orders_page_size: int = Field(100, ge=1, le=100)
+    # orders changed within this many seconds of the site's clock wait for the next poll (see orders.py)
+    orders_settle_seconds: int = Field(2, ge=0, le=300)
     # how end_listing ends one: unpublish (draft / private) or delete for good (DELETE ?force=true)
     end_mode: Literal["draft", "private", "delete"] = "draft"
     currency: str = "USD"  # the store's currency (WooCommerce has exactly one); prices in others are refused
