@@ -1,0 +1,1 @@
+"""Shopify Admin GraphQL 2025-01 adapter."""
