@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 from merchflow.db import (
     decisions,  # noqa: F401  (issue 5)
     models,  # noqa: F401
+    pricing,  # noqa: F401  (issue 6)
     stock,  # noqa: F401  (issue 4)
 )
 

@@ -72,7 +72,9 @@ class MarketplaceListing(SQLModel, table=True):
     sku: str = Field(max_length=64)
     external_id: str | None = Field(default=None, max_length=200)
     external_variant_id: str | None = Field(default=None, max_length=200)
-    price: Decimal | None = Field(default=None, sa_column=Money(nullable=True))
+    price: Decimal | None = Field(default=None, sa_column=Money(nullable=True))  # as last published
+    # approved by repricing and not yet confirmed live on the marketplace (migration 0005)
+    target_price: Decimal | None = Field(default=None, sa_column=Money(nullable=True))
     quantity: int | None = None
     status: str = Field(default="draft", max_length=32)  # draft | active | ended | error
     # Monotonic per listing: a publish carrying an older version than the last applied one is dropped.

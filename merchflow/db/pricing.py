@@ -1,0 +1,80 @@
+"""Tables of nightly repricing (issue 6). Migration 0005."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import JSON, Column, Field, SQLModel
+
+from merchflow.db.types import Money, UTCDateTime, utcnow
+
+
+def _ts() -> Any:
+    return Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+def _ts_opt() -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class RepriceRun(SQLModel, table=True):
+    __tablename__ = "reprice_run"
+    id: str = Field(primary_key=True, max_length=200)  # workflow id
+    dry_run: bool = False
+    status: str = Field(default="running", max_length=20)  # running | completed | failed
+    filters: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    evaluated: int = 0
+    proposed: int = 0
+    auto_approved: int = 0
+    pending: int = 0
+    pushed: int = 0
+    failed: int = 0
+    # expected effect per day at today's run-rate, summed over changed SKUs (model-based where available)
+    expected_margin_delta: Decimal | None = Field(default=None, sa_column=Money(nullable=True))
+    expected_revenue_delta: Decimal | None = Field(default=None, sa_column=Money(nullable=True))
+    started_at: datetime = _ts()
+    finished_at: datetime | None = _ts_opt()
+    error: str | None = Field(default=None, max_length=2000)
+
+
+class RepriceProposal(SQLModel, table=True):
+    __tablename__ = "reprice_proposal"
+    __table_args__ = (
+        sa.UniqueConstraint("run_id", "account_id", "sku"),
+        sa.Index("ix_reprice_prop_run", "run_id", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(max_length=200, foreign_key="reprice_run.id")
+    account_id: int = Field(foreign_key="marketplace_account.id")
+    sku: str = Field(max_length=64)
+    current_price: Decimal = Field(sa_column=Money(nullable=False))
+    suggested_price: Decimal = Field(sa_column=Money(nullable=False))
+    floor_price: Decimal | None = Field(default=None, sa_column=Money(nullable=True))
+    ceiling_price: Decimal | None = Field(default=None, sa_column=Money(nullable=True))
+    change_pct: float = 0.0
+    confidence: float = 0.0
+    unit_margin_now: Decimal | None = Field(default=None, sa_column=Money(nullable=True))
+    unit_margin_new: Decimal | None = Field(default=None, sa_column=Money(nullable=True))
+    expected_units_factor: float = 1.0
+    expected_revenue_factor: float = 1.0
+    reasoning: str = Field(default="", sa_column=Column(sa.Text, nullable=False))
+    decision_id: str | None = Field(default=None, max_length=64)
+    status: str = Field(
+        default="proposed", max_length=20
+    )  # proposed | auto_approved | pending | pushed | failed | rejected
+
+
+class DemandModelRow(SQLModel, table=True):
+    __tablename__ = "demand_model"
+    id: int | None = Field(default=None, primary_key=True)
+    trained_at: datetime = _ts()
+    rows: int = 0
+    validation_mae_log: float | None = None
+    validation_mape: float | None = None
+    elasticity: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    confidence: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    active: bool = True
