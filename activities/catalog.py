@@ -21,7 +21,8 @@ from activities.catalog_types import (
     PrepareInput,
     PrepareResult,
 )
-from domain.catalog import IssueCode, ProductRow, RowIssue, normalise_row
+from domain.catalog import IssueCode, RowIssue
+from domain.catalog_records import changed_products, validate_batch
 from merchflow.db.types import utcnow
 from merchflow.logging import get_logger
 from workers.deps import Deps
@@ -101,51 +102,22 @@ class CatalogActivities:
             next_offset, next_row, dup_rows = inp.start_offset, inp.first_row, set()
         done = len(records) < inp.batch_size or next_offset >= path.stat().st_size
 
-        products: list[ProductRow] = []
-        issues: list[RowIssue] = []
-        seen: set[str] = set()
-        invalid = 0
-        for record in records:
-            if record.row_number in dup_rows:
-                invalid += 1  # reported once by the scan
-                continue
-            if record.values is None:
-                invalid += 1
-                issues.append(record.issue)  # type: ignore[arg-type]
-                continue
-            product, row_issues = normalise_row(record.values, record.row_number)
-            issues.extend(row_issues)
-            if product is None:
-                invalid += 1
-            elif product.sku in seen:  # the scan should have caught it; never upsert one SKU twice in a batch
-                invalid += 1
-                issues.append(
-                    RowIssue(
-                        record.row_number,
-                        "sku",
-                        IssueCode.DUPLICATE_SKU,
-                        f"duplicate SKU '{product.sku}' in this file; row skipped",
-                    )
-                )
-            else:
-                seen.add(product.sku)
-                products.append(product)
+        batch = validate_batch(records, dup_rows)
         activity.heartbeat(inp.first_row)
 
         now = utcnow()
         try:
             with self.engine.begin() as conn:
-                existing = repo.existing_hashes(conn, [p.sku for p in products])
-                changed = [p for p in products if existing.get(p.sku, "") != p.content_hash]
-                inserted = sum(1 for p in changed if p.sku not in existing)
+                stored_hashes = repo.existing_hashes(conn, [p.sku for p in batch.products])
+                changed, inserted = changed_products(batch.products, stored_hashes)
                 counts = ImportCounts(
                     processed_rows=len(records),
-                    valid_rows=len(products),
-                    invalid_rows=invalid,
+                    valid_rows=len(batch.products),
+                    invalid_rows=batch.invalid_rows,
                     inserted=inserted,
                     updated=len(changed) - inserted,
-                    unchanged=len(products) - len(changed),
-                    warnings=repo.count_warnings(issues),
+                    unchanged=len(batch.products) - len(changed),
+                    warnings=batch.warnings,
                 )
                 result = BatchResult(
                     first_row=inp.first_row,
@@ -155,7 +127,7 @@ class CatalogActivities:
                     counts=counts,
                 )
                 repo.upsert_products(conn, products=changed, now=now)
-                repo.insert_issues(conn, import_id=inp.import_id, issues=issues)
+                repo.insert_issues(conn, import_id=inp.import_id, issues=batch.issues)
                 repo.record_batch(conn, import_id=inp.import_id, result=result, now=now)
                 repo.refresh_totals(conn, import_id=inp.import_id)
         except sa.exc.IntegrityError:

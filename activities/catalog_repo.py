@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from activities.catalog_types import BatchResult, ImportCounts
-from domain.catalog import ProductRow, RowIssue, Severity
+from domain.catalog import ProductRow, RowIssue
 from merchflow.db.models import CatalogImport, CatalogImportBatch, CatalogImportIssue, Product
 
 PRODUCT = Product.__table__  # type: ignore[attr-defined]
@@ -179,7 +179,3 @@ def finish_import(
         .values(status=status, error=None if error is None else error[:2000], finished_at=now)
     )
     return str(conn.execute(sa.select(IMPORT.c.status).where(IMPORT.c.id == import_id)).scalar_one())
-
-
-def count_warnings(issues: Iterable[RowIssue]) -> int:
-    return sum(1 for i in issues if i.severity == Severity.WARNING)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from domain.catalog import IssueCode, RowIssue, column_key, normalise_sku
+from domain.catalog import IssueCode, ProductRow, RowIssue, Severity, column_key, normalise_row, normalise_sku
 
 UTF8_BOM = b"\xef\xbb\xbf"
 FORMATS = ("csv", "jsonl")
@@ -175,3 +175,49 @@ class DuplicateSkus:
             IssueCode.DUPLICATE_SKU,
             f"duplicate SKU '{shown}' in this file (first on row {first}); row skipped",
         )
+
+
+@dataclass(slots=True)
+class ValidatedBatch:
+    products: list[ProductRow]  # one per SKU, ready to upsert
+    issues: list[RowIssue]
+    invalid_rows: int
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for i in self.issues if i.severity == Severity.WARNING)
+
+
+def validate_batch(records: Iterable[Record], duplicate_rows: Collection[int]) -> ValidatedBatch:
+    """Rows the scan flagged as duplicates are skipped silently: their issue is already recorded."""
+    batch = ValidatedBatch([], [], 0)
+    seen: set[str] = set()
+    for record in records:
+        if record.row_number in duplicate_rows:
+            batch.invalid_rows += 1
+            continue
+        if record.values is None:
+            batch.invalid_rows += 1
+            if record.issue is not None:
+                batch.issues.append(record.issue)
+            continue
+        product, issues = normalise_row(record.values, record.row_number)
+        batch.issues.extend(issues)
+        if product is None:
+            batch.invalid_rows += 1
+        elif product.sku in seen:  # the scan catches these; never upsert one SKU twice in a statement
+            batch.invalid_rows += 1
+            message = f"duplicate SKU '{product.sku}' in this file; row skipped"
+            batch.issues.append(RowIssue(record.row_number, "sku", IssueCode.DUPLICATE_SKU, message))
+        else:
+            seen.add(product.sku)
+            batch.products.append(product)
+    return batch
+
+
+def changed_products(
+    products: Sequence[ProductRow], stored_hashes: Mapping[str, str | None]
+) -> tuple[list[ProductRow], int]:
+    """Products whose content differs from what is stored, and how many of them are new."""
+    changed = [p for p in products if stored_hashes.get(p.sku, "") != p.content_hash]
+    return changed, sum(1 for p in changed if p.sku not in stored_hashes)
