@@ -3,161 +3,30 @@
 Children run in their own sessions so a terminal Ctrl-C reaches only this process, which then stops them
 in tiers (API and worker first, the services they call next, Temporal last). PR_SET_PDEATHSIG makes the
 kernel stop them too if this process is killed outright, so no `temporal` process is ever orphaned.
-Features extend start-up through the registry in `merchflow.startup`, not here.
+Process supervision lives in `merchflow.supervisor`; features extend start-up through the registry in
+`merchflow.startup`, not here.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import fcntl
 import os
-import signal
-import socket
-import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO
 
 import httpx
 
 from merchflow.logging import get_logger
 from merchflow.settings import Settings
 from merchflow.startup import ChildSpec, extra_children, extra_links, merchflow_argv, run_steps
+from merchflow.supervisor import ChildFailed, Interrupted, Supervisor, port_free
 from merchflow.temporal import DevServer
 
 log = get_logger(__name__)
 
-STOP_TIMEOUT = 20.0  # seconds a child gets to stop after SIGTERM before SIGKILL
-START_TIMEOUT = 90.0
-
-# Resolved once here: the function pointer is all the forked child calls before exec (no dlopen there).
-try:
-    _prctl: Any = ctypes.CDLL("libc.so.6", use_errno=True).prctl if sys.platform.startswith("linux") else None
-except OSError:  # musl or no libc.so.6: rely on the orderly shutdown only
-    _prctl = None
-_PR_SET_PDEATHSIG = 1
-
-
-class Interrupted(Exception):
-    """Ctrl-C / SIGTERM arrived while starting."""
-
-
-class ChildFailed(RuntimeError):
-    pass
-
-
-def _die_with_parent(parent: int) -> Any:
-    def preexec() -> None:  # runs in the child between fork and exec
-        _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-        if os.getppid() != parent:  # the parent died before prctl took effect
-            os.kill(os.getpid(), signal.SIGTERM)
-
-    return preexec if _prctl is not None else None
-
-
-@dataclass
-class Child:
-    spec: ChildSpec
-    proc: subprocess.Popen[bytes]
-    log_file: IO[bytes] | None = None
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-    def signal_group(self, sig: int) -> None:
-        # The child leads its own process group: signal the group so its own sub-processes stop too.
-        try:
-            os.killpg(self.proc.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
-
-
-@dataclass
-class Supervisor:
-    settings: Settings
-    env: dict[str, str] = field(default_factory=dict)
-    children: list[Child] = field(default_factory=list)
-    stopping: bool = False
-    force: bool = False
-
-    # ---- signals
-    def install_signal_handlers(self) -> None:
-        signal.signal(signal.SIGINT, self._on_signal)
-        signal.signal(signal.SIGTERM, self._on_signal)
-
-    def _on_signal(self, signum: int, _: object) -> None:
-        if self.stopping:
-            self.force = True  # a second Ctrl-C: stop waiting for graceful shutdowns
-        self.stopping = True
-
-    # ---- children
-    def spawn(self, spec: ChildSpec) -> Child:
-        out: IO[bytes] | None = None
-        if spec.log_to_file:
-            logs = self.settings.data_dir / "logs"
-            logs.mkdir(parents=True, exist_ok=True)
-            out = open(logs / f"{spec.name}.log", "ab")  # closed in stop_all
-        proc = subprocess.Popen(  # noqa: S603 - argv built by us and the feature registry
-            spec.argv,
-            env={**os.environ, **self.env, **spec.env},
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT if out else None,
-            start_new_session=True,
-            preexec_fn=_die_with_parent(os.getpid()),
-        )
-        child = Child(spec, proc, out)
-        self.children.append(child)
-        log.debug("started", child=spec.name, pid=proc.pid)
-        return child
-
-    def check(self) -> None:
-        """Raise if Ctrl-C arrived or a child died; called from every wait loop."""
-        if self.stopping:
-            raise Interrupted
-        for c in self.children:
-            if c.proc.poll() is not None:
-                raise ChildFailed(f"{c.name} exited with code {c.proc.returncode}")
-
-    def sleep(self, seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            self.check()
-            time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
-
-    def stop_all(self, timeout: float = STOP_TIMEOUT) -> None:
-        for tier in sorted({c.spec.tier for c in self.children}, reverse=True):
-            group = [c for c in self.children if c.spec.tier == tier]
-            for c in group:
-                if c.proc.poll() is None:
-                    c.signal_group(signal.SIGTERM)
-            deadline = time.monotonic() + timeout
-            while (
-                any(c.proc.poll() is None for c in group) and time.monotonic() < deadline and not self.force
-            ):
-                time.sleep(0.1)
-            for c in group:
-                if c.proc.poll() is None:
-                    log.warning("child did not stop in time; killing it", child=c.name)
-                c.signal_group(signal.SIGKILL)  # also reaps anything the child left in its group
-                c.proc.wait()
-                if c.log_file:
-                    c.log_file.close()
-        self.children.clear()
-
-
-# ---------------------------------------------------------------- helpers
-def port_free(host: str, port: int) -> bool:
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError:
-            return False
-    return True
+START_TIMEOUT = 90.0  # seconds for Temporal, then each child with a ready URL, to answer
 
 
 def _wait_http(url: str, sup: Supervisor, timeout: float = START_TIMEOUT) -> None:

@@ -50,7 +50,7 @@ class FirstRun:
     token: str = ""
     created: httpx.Response | None = None
     final: dict[str, Any] = field(default_factory=dict)
-    workflows: dict[str, WorkflowExecutionStatus | None] = field(default_factory=dict)
+    workflows: dict[str, WorkflowExecutionStatus] = field(default_factory=dict)
     exit_code: int | None = None
     leftovers: list[str] = field(default_factory=list)
 
@@ -64,7 +64,7 @@ class FirstRun:
 class SecondRun:
     up: UpProcess
     token: str = ""
-    workflows: dict[str, WorkflowExecutionStatus | None] = field(default_factory=dict)
+    workflows: dict[str, WorkflowExecutionStatus] = field(default_factory=dict)
     earlier_import: httpx.Response | None = None
     exit_code: int | None = None
     leftovers: list[str] = field(default_factory=list)
@@ -74,8 +74,21 @@ async def _temporal(up: UpProcess) -> Client:
     return await connect(Settings(_env_file=None, temporal={"address": f"127.0.0.1:{up.temporal_port}"}))  # type: ignore[call-arg,arg-type]
 
 
-async def _list_workflows(client: Client) -> dict[str, WorkflowExecutionStatus | None]:
-    return {wf.id: wf.status async for wf in client.list_workflows()}
+async def _list_workflows(client: Client, *, expect: str | None = None) -> dict[str, WorkflowExecutionStatus]:
+    """Workflow id -> status, from each run's history (the list itself is the visibility store, which
+    trails the history by a moment: poll until the ids in `expect` show up)."""
+    deadline = time.monotonic() + 30
+    while True:
+        ids = [wf.id async for wf in client.list_workflows()]
+        if expect is None or any(expect in i for i in ids) or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.3)
+    out = {}
+    for wid in ids:
+        status = (await client.get_workflow_handle(wid).describe()).status
+        assert status is not None
+        out[wid] = status
+    return out
 
 
 async def _import_csv(http: httpx.AsyncClient, token: str) -> tuple[httpx.Response, dict[str, Any]]:
@@ -114,7 +127,7 @@ async def first_run(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[F
         client = await _temporal(up)
         # A workflow nobody works on stays Running: it must survive the restart whatever the features do.
         await client.start_workflow("persistence-probe", id=PROBE_WORKFLOW, task_queue="nobody-polls-this")
-        run.workflows = await _list_workflows(client)
+        run.workflows = await _list_workflows(client, expect=run.import_id or PROBE_WORKFLOW)
         run.exit_code = await asyncio.to_thread(up.stop)
         run.leftovers = await asyncio.to_thread(up.leftovers)
         yield run
@@ -163,7 +176,7 @@ async def second_run(first_run: FirstRun) -> AsyncIterator[SecondRun]:
         up.start()
         await asyncio.to_thread(up.wait_ready)
         run.token = up.token()
-        run.workflows = await _list_workflows(await _temporal(up))
+        run.workflows = await _list_workflows(await _temporal(up), expect=PROBE_WORKFLOW)
         if first_run.import_id:
             async with httpx.AsyncClient(base_url=up.api, timeout=30) as http:
                 run.earlier_import = await http.get(
@@ -182,8 +195,10 @@ async def test_second_up_on_the_same_data_dir_keeps_workflows_and_token(
 ) -> None:
     assert first_run.workflows.get(PROBE_WORKFLOW) == WorkflowExecutionStatus.RUNNING
     assert second_run.workflows.get(PROBE_WORKFLOW) == WorkflowExecutionStatus.RUNNING
+    assert set(first_run.workflows) <= set(second_run.workflows)
     for wid, status in first_run.workflows.items():
-        assert second_run.workflows.get(wid) == status, wid
+        if status != WorkflowExecutionStatus.RUNNING:  # running ones (features' own) may finish meanwhile
+            assert second_run.workflows[wid] == status, wid
     assert second_run.token == first_run.token  # kept in <data_dir>/admin-token and still valid
     assert second_run.exit_code == 0 and second_run.leftovers == []
 
