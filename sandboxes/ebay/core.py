@@ -194,7 +194,9 @@ class EbaySandbox:
 
     def throttle(self, api: str, client_id: str) -> None:
         lim = limit_for(api)
-        wait = self.state.take(f"{api}:{client_id}", rate=lim.rate, burst=lim.burst)
+        # Same average rate as the adapter's bucket, twice its burst: eBay's quotas are daily, so a client that
+        # keeps the average must not be punished for arrival jitter (requests queued behind a slow one bunch up).
+        wait = self.state.take(f"{api}:{client_id}", rate=lim.rate, burst=2 * lim.burst)
         if wait is not None:
             raise EbayError(
                 429,
