@@ -48,7 +48,7 @@ def verify(headers: Mapping[str, str], body: bytes, *, secret: str | None, accou
         return WebhookEvent(
             marketplace="woocommerce",
             account=account,
-            event_id=f"ping:{ping.group(1)}",
+            event_id=f"ping:{ping.group(1).decode()}",
             kind="other",
             topic="ping",
         )

@@ -119,7 +119,6 @@ async def _finish(sb: Sandbox) -> None:
     for mp in sb.adapters:
         await mp.aclose()  # the Recorder ignores close: the fixture owns the inner transport
     await sb.transport.aclose()
-    assert sb.recorder.exchanges, "no WooCommerce exchange was checked"
     assert not sb.recorder.violations, "contract violations:\n" + "\n".join(sb.recorder.violations[:20])
 
 
