@@ -1,7 +1,7 @@
 """Catalog import throughput through the real stack: Temporal dev server, `merchflow worker` and `merchflow api`
 as subprocesses on a SQLite database, the file uploaded over HTTP.
 
-    .venv/bin/python benchmarks/catalog_import.py [--rows 100000] [--batch-size 5000] [--postgres-url URL]
+    .venv/bin/python benchmarks/catalog_import.py [--rows 100000] [--batch-size 5000] [--postgres-url URL] [--keep]
 
 Prints rows/s for a first import (all rows new) and for a re-import of an edited copy (10% of rows changed,
 the rest skipped by content hash). The last line is one JSON object.
@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -117,6 +118,7 @@ def main() -> None:
     ap.add_argument(
         "--postgres-url", help="import into this (empty, migrated here) database instead of SQLite"
     )
+    ap.add_argument("--keep", action="store_true", help="keep the work dir (files, databases, logs)")
     args = ap.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="merchflow-bench-"))
@@ -173,6 +175,8 @@ def main() -> None:
                 p.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 p.kill()
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
     result = {
         "benchmark": "catalog_import",
         "rows": args.rows,
@@ -183,7 +187,7 @@ def main() -> None:
         "reimport_rows_per_s": edited["rows_per_s"],
         "reimport_seconds": edited["seconds"],
         "cpus": os.cpu_count(),
-        "work_dir": str(work),
+        "work_dir": str(work) if args.keep else None,
     }
     print(json.dumps(result))
 

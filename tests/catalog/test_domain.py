@@ -17,9 +17,11 @@ from domain.catalog import (
 from domain.catalog_records import (
     CatalogFileError,
     DuplicateSkus,
+    changed_products,
     iter_csv_records,
     iter_jsonl_records,
     read_csv_header,
+    validate_batch,
 )
 from domain.identifiers import normalise_asin, normalise_ean, normalise_isbn, normalise_mpn, normalise_upc
 
@@ -294,3 +296,34 @@ def test_duplicate_skus_first_row_wins() -> None:
     assert issue is not None and issue.row_number == 7 and issue.code == IssueCode.DUPLICATE_SKU
     assert "first on row 1" in issue.message
     assert dups.check({"sku": ""}, 8) is None  # a missing SKU is reported by row validation instead
+
+
+def test_validate_batch_skips_scanned_duplicates_and_never_yields_one_sku_twice() -> None:
+    data = b"sku,name,cost,price\nA,a,1,2\nB,b,-1,2\nA,again,1,2\nC,c,5,1\nC,c2,5,6\nbroken\n"
+    raw, offset = read_csv_header(io.BytesIO(data))
+    records = list(
+        iter_csv_records(
+            io.BytesIO(data[offset:]), columns=check_header(raw).columns, start_offset=offset, first_row=1
+        )
+    )
+    batch = validate_batch(records, duplicate_rows={3})
+    assert [p.sku for p in batch.products] == ["A", "C"]
+    assert batch.invalid_rows == 4  # B (negative cost), row 3 (scan duplicate), row 5 (C again), broken row
+    assert {(i.row_number, i.code) for i in batch.issues} == {
+        (2, IssueCode.INVALID_VALUE),
+        (4, IssueCode.INCONSISTENT),  # price below cost: a warning, C is kept
+        (5, IssueCode.DUPLICATE_SKU),
+        (6, IssueCode.MALFORMED_ROW),
+    }
+    assert batch.warnings == 1
+
+
+def test_changed_products_compares_content_hashes() -> None:
+    a, _ = normalise_row({**GOOD, "sku": "A"}, 1)
+    b, _ = normalise_row({**GOOD, "sku": "B"}, 2)
+    c, _ = normalise_row({**GOOD, "sku": "C"}, 3)
+    assert a is not None and b is not None and c is not None
+    changed, new = changed_products([a, b, c], {"A": a.content_hash, "B": "old-hash", "Z": "x"})
+    assert [p.sku for p in changed] == ["B", "C"] and new == 1
+    changed, new = changed_products([a], {"A": None})  # a row written by something else than an import
+    assert changed == [a] and new == 0
