@@ -1,0 +1,313 @@
+"""Amazon Selling Partner API adapter of the Marketplace port (see README.md for configuration).
+
+Bulk quantity / price changes go through JSON_LISTINGS_FEED feeds (up to 25,000 messages each, outcome per
+message from the processing report); single listings through Listings Items 2021-08-01; listings are read with
+searchListingsItems (or FBA getInventorySummaries); orders with Orders v0. Extras beyond the port: fee estimates,
+catalog search by identifiers, FBA inventory pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any, Self
+from urllib.parse import quote
+
+import httpx
+from pydantic import SecretStr
+
+from connectors.http import HttpTransport
+from connectors.marketplace.amazon import listings as mapping
+from connectors.marketplace.amazon.auth import LwaAuth
+from connectors.marketplace.amazon.client import SpApiClient, classify, observe
+from connectors.marketplace.amazon.feeds import FeedMessage, FeedRunner
+from connectors.marketplace.amazon.limits import MAX_LISTINGS_PAGE
+from connectors.marketplace.amazon.options import AmazonOptions
+from connectors.marketplace.amazon.orders import OrdersApi
+from connectors.marketplace.amazon.pricing import CatalogMatch, FeeEstimate, PricingApi
+from connectors.marketplace.amazon.webhooks import parse_notification, verify_signature
+from connectors.marketplace.config import AccountConfig
+from connectors.marketplace.port import WaitCallback
+from connectors.marketplace.types import (
+    BulkResult,
+    CompetitivePrice,
+    ListingDraft,
+    ListingResult,
+    ListingsPage,
+    OrdersPage,
+    PriceUpdate,
+    ProductIdentifier,
+    QuantityUpdate,
+    WebhookEvent,
+)
+from connectors.ratelimit import RateLimiterRegistry
+
+# What the local sandbox accepts (sandboxes/amazon uses the same values). Not secrets: sandbox-only.
+SANDBOX_CREDENTIALS: dict[str, str] = {
+    "client_id": "amzn1.application-oa2-client.merchflowsandbox",
+    "client_secret": "merchflow-sandbox-client-secret",
+    "refresh_token": "Atzr|merchflow-sandbox-refresh-token",
+    "seller_id": "A2MERCHFLOWSBX",
+    "relay_secret": "merchflow-sandbox-relay-secret",
+}
+
+
+class AmazonMarketplace:
+    marketplace = "amazon"
+
+    def __init__(
+        self,
+        cfg: AccountConfig,
+        limiter: RateLimiterRegistry,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.account = cfg.name
+        self.options = AmazonOptions.model_validate(cfg.options)
+        seller = self.options.seller_id or (
+            cfg.credentials["seller_id"].get_secret_value() if "seller_id" in cfg.credentials else None
+        )
+        if not seller:
+            raise KeyError(
+                f"amazon account {cfg.name!r}: set the 'seller_id' account option (merchant token)"
+            )
+        self.seller_id = seller
+        self.max_batch = self.options.feed_max_messages
+        self.http = HttpTransport(
+            marketplace="amazon",
+            account=cfg.name,
+            base_url=cfg.base_url,
+            timeout=self.options.timeout_seconds or cfg.timeout_seconds,
+            max_retries=self.options.max_retries,
+            classify=classify,
+            observe=observe,
+            user_agent=cfg.user_agent,
+            transport=transport,
+        )
+        self.lwa = LwaAuth(
+            self.http,
+            token_url=self.options.token_url(cfg.base_url),
+            client_id=cfg.secret("client_id"),
+            client_secret=SecretStr(cfg.secret("client_secret")),
+            refresh_token=SecretStr(cfg.secret("refresh_token")),
+            margin_seconds=self.options.token_refresh_margin_seconds,
+        )
+        self.api = SpApiClient(http=self.http, lwa=self.lwa, limiter=limiter, account=cfg.name)
+        self.feeds = FeedRunner(self.api, self.options, self.seller_id)
+        self.pricing = PricingApi(self.api, self.options, self.seller_id)
+        self.orders = OrdersApi(self.api, self.options, cfg.name)
+
+    @classmethod
+    def from_config(cls, cfg: AccountConfig, limiter: RateLimiterRegistry) -> Self:
+        return cls(cfg, limiter)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    def _item_path(self, sku: str) -> str:
+        return f"/listings/2021-08-01/items/{quote(self.seller_id, safe='')}/{quote(sku, safe='')}"
+
+    # ---- reading listings ----------------------------------------------------------------------------------------
+    async def list_listings(self, cursor: str | None = None, *, page_size: int | None = None) -> ListingsPage:
+        if self.options.listings_source == "fba_inventory":
+            return await self.list_fba_inventory(cursor)
+        params: dict[str, Any] = {
+            "marketplaceIds": self.options.marketplace_id,
+            "includedData": mapping.SNAPSHOT_DATA,
+            "pageSize": min(page_size or MAX_LISTINGS_PAGE, MAX_LISTINGS_PAGE),
+            # sorted by SKU: a stable order, so listings updated while we page neither vanish nor repeat
+            "sortBy": "sku",
+            "sortOrder": "ASC",
+            "pageToken": cursor,
+        }
+        r = await self.api.call(
+            "searchListingsItems", "GET", f"/listings/2021-08-01/items/{quote(self.seller_id)}", params=params
+        )
+        body = r.json()
+        return ListingsPage(
+            items=[mapping.snapshot(item, self.options) for item in body.get("items") or []],
+            next_cursor=(body.get("pagination") or {}).get("nextToken"),
+        )
+
+    async def list_fba_inventory(self, cursor: str | None = None) -> ListingsPage:
+        """FBA Inventory getInventorySummaries: 50 summaries per page; nextToken lives ~30 s, so page promptly."""
+        params = {
+            "details": "true",
+            "granularityType": "Marketplace",
+            "granularityId": self.options.marketplace_id,
+            "marketplaceIds": self.options.marketplace_id,
+            "nextToken": cursor,
+        }
+        body = (
+            await self.api.call("getInventorySummaries", "GET", "/fba/inventory/v1/summaries", params=params)
+        ).json()
+        summaries = (body.get("payload") or {}).get("inventorySummaries") or []
+        return ListingsPage(
+            items=[mapping.fba_snapshot(s) for s in summaries],
+            next_cursor=(body.get("pagination") or {}).get("nextToken"),
+        )
+
+    async def get_listing(self, sku: str) -> dict[str, Any] | None:
+        """getListingsItem with the data sets a snapshot needs; None when Amazon has no such listing."""
+        r = await self.api.call(
+            "getListingsItem",
+            "GET",
+            self._item_path(sku),
+            params={
+                "marketplaceIds": self.options.marketplace_id,
+                "includedData": mapping.SNAPSHOT_DATA + ",issues",
+            },
+            expected=(404,),
+        )
+        return None if r.status_code == 404 else r.json()
+
+    # ---- bulk writes through feeds -------------------------------------------------------------------------------
+    async def set_quantities(
+        self, updates: Sequence[QuantityUpdate], *, idempotency_key: str, on_wait: WaitCallback | None = None
+    ) -> BulkResult:
+        channel = self.options.fulfillment_channel_code
+        latest = {u.sku: u for u in updates}  # absolute values: for a repeated SKU the last one wins
+
+        def message(u: QuantityUpdate) -> FeedMessage:
+            return FeedMessage(
+                sku=u.sku,
+                attribute="fulfillment_availability",
+                value=mapping.quantity_value(u.quantity, self.options),
+                confirm=lambda item, q=u.quantity: mapping.item_quantity(item, channel) == q,
+                included="fulfillmentAvailability",
+            )
+
+        return await self._feed([message(u) for u in latest.values()], idempotency_key, on_wait)
+
+    async def set_prices(
+        self, updates: Sequence[PriceUpdate], *, idempotency_key: str, on_wait: WaitCallback | None = None
+    ) -> BulkResult:
+        mp = self.options.marketplace_id
+        latest = {u.sku: u for u in updates}
+
+        def confirmed(item: dict[str, Any], price: Decimal, currency: str) -> bool:
+            return mapping.item_price(item, mp) == (price, currency)
+
+        def message(u: PriceUpdate) -> FeedMessage:
+            return FeedMessage(
+                sku=u.sku,
+                attribute="purchasable_offer",
+                value=mapping.price_value(u.price, u.currency, self.options),
+                confirm=lambda item, p=u.price, c=u.currency: confirmed(item, p, c),
+                included="offers",
+            )
+
+        return await self._feed([message(u) for u in latest.values()], idempotency_key, on_wait)
+
+    async def _feed(
+        self, messages: list[FeedMessage], idempotency_key: str, on_wait: WaitCallback | None
+    ) -> BulkResult:
+        if not messages:
+            return BulkResult(outcomes=[])
+        return await self.feeds.run(messages, idempotency_key=idempotency_key, on_wait=on_wait)
+
+    # ---- single listings -----------------------------------------------------------------------------------------
+    async def create_listing(self, draft: ListingDraft, *, idempotency_key: str) -> ListingResult:
+        body = {
+            "productType": draft.product_type or self.options.default_product_type,
+            "requirements": "LISTING",
+            "attributes": mapping.draft_attributes(draft, self.options),
+        }
+        r = await self.api.call(
+            "putListingsItem",
+            "PUT",
+            self._item_path(draft.sku),
+            params={"marketplaceIds": self.options.marketplace_id},
+            json=body,
+            idempotency_key=idempotency_key,
+        )
+        return await self._submission(draft.sku, r.json(), expect=draft)
+
+    async def update_listing(self, draft: ListingDraft, *, idempotency_key: str) -> ListingResult:
+        """PATCH (replace) the draft's attributes only: attributes set elsewhere (Seller Central) are kept."""
+        attrs = mapping.draft_attributes(draft, self.options)
+        body = {
+            "productType": draft.product_type or self.options.default_product_type,
+            "patches": [{"op": "replace", "path": f"/attributes/{k}", "value": v} for k, v in attrs.items()],
+        }
+        r = await self.api.call(
+            "patchListingsItem",
+            "PATCH",
+            self._item_path(draft.sku),
+            params={"marketplaceIds": self.options.marketplace_id},
+            json=body,
+            idempotency_key=idempotency_key,
+        )
+        return await self._submission(draft.sku, r.json(), expect=draft)
+
+    async def end_listing(self, sku: str, *, idempotency_key: str) -> ListingResult:
+        r = await self.api.call(
+            "deleteListingsItem",
+            "DELETE",
+            self._item_path(sku),
+            params={"marketplaceIds": self.options.marketplace_id},
+            idempotency_key=idempotency_key,
+        )
+        return await self._submission(sku, r.json(), expect=None)
+
+    async def _submission(
+        self, sku: str, body: dict[str, Any], *, expect: ListingDraft | None
+    ) -> ListingResult:
+        """ACCEPTED only means "queued": unless confirmation is off, re-read the listing before calling it applied."""
+        errors = [i for i in body.get("issues") or [] if i.get("severity") == "ERROR"]
+        if body.get("status") == "INVALID" or errors:
+            first = errors[0] if errors else {}
+            return ListingResult(
+                sku=sku,
+                status="rejected",
+                code=first.get("code"),
+                message="; ".join(i.get("message", "") for i in errors) or "INVALID",
+            )
+        if not self.options.confirm_listing_writes:
+            return ListingResult(sku=sku, status="applied")
+        item = await self.get_listing(sku)
+        if expect is None:
+            ok = item is None
+        else:
+            snap = mapping.snapshot(item, self.options) if item else None
+            ok = snap is not None and snap.price == expect.price and snap.quantity == expect.quantity
+        if ok:
+            asin = mapping.snapshot(item, self.options).external_id if item else None
+            return ListingResult(sku=sku, status="applied", external_id=asin)
+        return ListingResult(
+            sku=sku,
+            status="failed",
+            code="NOT_CONFIRMED",
+            message=f"accepted (submission {body.get('submissionId')}) but not visible yet",
+        )
+
+    # ---- orders, prices, webhooks --------------------------------------------------------------------------------
+    async def list_orders(self, cursor: str | None = None) -> OrdersPage:
+        return await self.orders.page(cursor)
+
+    async def cancel_order(self, order_id: str, *, reason: str, idempotency_key: str) -> ListingResult:
+        # Seller cancellations go through an order-acknowledgement feed that is not part of this adapter yet.
+        return ListingResult(
+            sku="",
+            status="rejected",
+            external_id=order_id,
+            code="UNSUPPORTED",
+            message="cancelling Amazon orders is not implemented (order acknowledgement feed)",
+        )
+
+    async def competitive_prices(self, identifiers: Sequence[ProductIdentifier]) -> list[CompetitivePrice]:
+        return await self.pricing.competitive_prices(identifiers)
+
+    async def search_catalog(self, identifiers: Sequence[ProductIdentifier]) -> list[CatalogMatch]:
+        return await self.pricing.search_catalog(identifiers)
+
+    async def fees_estimate(self, **kwargs: Any) -> FeeEstimate:
+        """Product Fees v0: sku= or asin=, price=, currency=, shipping=, amazon_fulfilled= (see PricingApi)."""
+        return await self.pricing.fees_estimate(**kwargs)
+
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
+        verify_signature(
+            self.cfg.secret("relay_secret"), headers, body, tolerance=self.options.relay_tolerance_seconds
+        )
+        return parse_notification(body, account=self.account)
