@@ -1,0 +1,1 @@
+"""Per-marketplace bulk benchmarks, imported by benchmarks/connector_bulk.py."""
