@@ -35,10 +35,10 @@ class _Job(Generic[U]):
 
 def _outcome(
     sku: str, status: str, *, ref: Ref | None = None, code: str | None = None, msg: str | None = None
-):
-    return ItemOutcome.model_construct(
+) -> ItemOutcome:
+    return ItemOutcome(
         sku=sku,
-        status=status,
+        status=status,  # type: ignore[arg-type]
         code=code,
         message=msg,
         external_id=str(ref.object_id) if ref else None,
