@@ -35,7 +35,11 @@ def router(sbx: EbaySandbox) -> APIRouter:
             with db.tx() as c:
                 for table in ("ebay_item", "ebay_offer", "ebay_order"):
                     c.execute(f"DELETE FROM {table}")
-        n = repo.upsert_listings(db, [x.model_dump(mode="json") for x in req.listings], overwrite=True)
+        rows = [  # attribute access, not model_dump: 100,000 listings should seed in a couple of seconds
+            {"sku": x.sku, "title": x.title, "price": x.price, "quantity": x.quantity, "identifiers": x.identifiers}
+            for x in req.listings
+        ]
+        n = repo.upsert_listings(db, rows, overwrite=True)
         return {"seeded": n}
 
     @r.get("/listings")

@@ -189,7 +189,7 @@ class EbaySandbox:
             or entry[2] <= time.time()
             or entry[0] not in kinds
         ):
-            raise EbayError(401, 1001, INVALID_TOKEN["message"], domain="OAuth")
+            raise EbayError(401, 1001, str(INVALID_TOKEN["message"]), domain="OAuth")
         return entry[1]
 
     def throttle(self, api: str, client_id: str) -> None:

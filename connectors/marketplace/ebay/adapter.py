@@ -46,12 +46,14 @@ from connectors.marketplace.types import (
     ListingDraft,
     ListingResult,
     ListingsPage,
+    Order,
     OrdersPage,
     PriceUpdate,
     ProductIdentifier,
     QuantityUpdate,
     WebhookEvent,
 )
+from connectors.ratelimit import RateLimiterRegistry
 
 __all__ = ["SANDBOX_CREDENTIALS", "EbayMarketplace"]
 
@@ -71,7 +73,7 @@ class EbayMarketplace(ListingOps):
         base_url: str,
         credentials: Mapping[str, SecretStr],
         options: Mapping[str, Any] | None = None,
-        limiter: Any,
+        limiter: RateLimiterRegistry,
         timeout: float = 30.0,
         user_agent: str = "merchflow/0.1",
         http_transport: httpx.AsyncBaseTransport | None = None,
@@ -100,7 +102,7 @@ class EbayMarketplace(ListingOps):
         self._seller_username = seller.get_secret_value() if seller else None
 
     @classmethod
-    def from_config(cls, cfg: AccountConfig, limiter: Any, **kwargs: Any) -> Self:
+    def from_config(cls, cfg: AccountConfig, limiter: RateLimiterRegistry, **kwargs: Any) -> Self:
         return cls(
             account=cfg.name,
             base_url=cfg.base_url,
@@ -237,6 +239,13 @@ class EbayMarketplace(ListingOps):
         page_high = max((o.updated_at for o in orders), default=None)
         nxt = c.advance(page_high=page_high, next_offset=next_offset)
         return OrdersPage(orders=orders, next_cursor=nxt.encode(), has_more=next_offset is not None)
+
+    async def get_order(self, order_id: str) -> Order | None:
+        """Extra (not on the port): one order with all its lines (Fulfillment getOrders?orderIds=), for webhooks
+        that carry ids only. None when eBay does not know it."""
+        body = await self.client.get_orders({"orderIds": order_id})
+        orders = [mapping.order_from_ebay(o, self.account) for o in body.get("orders") or []]
+        return next((o for o in orders if o.order_id == order_id), None)
 
     async def cancel_order(self, order_id: str, *, reason: str, idempotency_key: str) -> ListingResult:
         """Post-Order API create cancellation (seller-initiated). Not covered by a contract test (no spec here)."""

@@ -14,7 +14,7 @@ import httpx
 from pydantic import SecretStr
 
 from connectors.http import HttpTransport
-from connectors.marketplace.ebay.auth import APP_SCOPES, USER_SCOPES, TokenSource
+from connectors.marketplace.ebay.auth import APP_SCOPES, USER_SCOPES, Grant, TokenSource
 from connectors.marketplace.ebay.errors import OFFER_NOT_AVAILABLE, classify, error_list
 from connectors.marketplace.ebay.limits import DEFAULT_DAILY_LIMITS, limit_for
 from connectors.ratelimit import RateLimiterRegistry, TokenBucket
@@ -69,20 +69,23 @@ class EbayClient:
             self.buckets[api] = limiter.bucket("ebay", account, api, rate=lim.rate, burst=lim.burst)
         token_url = str(options.get("token_url") or base_url.rstrip("/") + TOKEN_PATH)
         scopes = options.get("scopes") or USER_SCOPES
-        common = {
-            "token_url": token_url,
-            "client_id": credentials["client_id"].get_secret_value(),
-            "client_secret": credentials["client_secret"],
-            "bucket": self.buckets["identity"],
-        }
-        self.user_tokens = TokenSource(
-            self.http,
-            grant="refresh_token",
-            refresh_token=credentials["refresh_token"],
-            scopes=tuple(scopes.split() if isinstance(scopes, str) else scopes),
-            **common,
-        )
-        self.app_tokens = TokenSource(self.http, grant="client_credentials", scopes=APP_SCOPES, **common)
+        client_id = credentials["client_id"].get_secret_value()
+
+        def source(grant: Grant, scopes: tuple[str, ...], refresh_token: SecretStr | None) -> TokenSource:
+            return TokenSource(
+                self.http,
+                token_url=token_url,
+                client_id=client_id,
+                client_secret=credentials["client_secret"],
+                grant=grant,
+                scopes=scopes,
+                refresh_token=refresh_token,
+                bucket=self.buckets["identity"],
+            )
+
+        user_scopes = tuple(scopes.split() if isinstance(scopes, str) else scopes)
+        self.user_tokens = source("refresh_token", user_scopes, credentials["refresh_token"])
+        self.app_tokens = source("client_credentials", APP_SCOPES, None)
 
     async def aclose(self) -> None:
         await self.http.aclose()

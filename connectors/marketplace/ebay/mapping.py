@@ -156,7 +156,7 @@ def page_cursor(next_href: str | None) -> str | None:
     if not next_href:
         return None
     query = parse_qs(urlsplit(next_href).query)
-    kept = {k: query[k][0] for k in ("offset", "limit") if k in query}
+    kept: dict[str, str] = {k: query[k][0] for k in ("offset", "limit") if k in query}
     return urlencode(kept) if kept else None
 
 

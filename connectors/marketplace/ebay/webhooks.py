@@ -22,7 +22,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from connectors.errors import WebhookRejected
-from connectors.marketplace.types import WebhookEvent, WebhookKind
+from connectors.marketplace.ebay import mapping
+from connectors.marketplace.types import Order, WebhookEvent, WebhookKind
 
 SIGNATURE_HEADER = "x-ebay-signature"
 TOPIC_KINDS: dict[str, WebhookKind] = {
@@ -88,14 +89,27 @@ def parse_event(body: bytes, account: str) -> WebhookEvent:
         raise WebhookRejected("not an eBay notification", marketplace="ebay") from exc
     data = notification.get("data") or {}
     quantity = data.get("quantity")
+    order = None
+    if data.get("orderId"):
+        # eBay's ORDER_CONFIRMATION carries ids only, once per line item: the order comes without lines, and the
+        # receiver reads the whole order with get_order (a line taken from one notification would miss the others)
+        when = mapping.parse_time(notification.get("eventDate"))
+        order = Order(
+            marketplace="ebay",
+            account=account,
+            order_id=str(data["orderId"]),
+            status="UNKNOWN",
+            created_at=when,
+            updated_at=when,
+            lines=[],
+        )
     return WebhookEvent(
         marketplace="ebay",
         account=account,
         event_id=event_id,
         kind=TOPIC_KINDS.get(topic, "other"),
         topic=topic,
-        # eBay's ORDER_CONFIRMATION carries ids only; the order itself is read with getOrders (list_orders)
-        order=None,
+        order=order,
         sku=data.get("sku"),
         quantity=int(quantity) if isinstance(quantity, int | str) and str(quantity).isdigit() else None,
         payload=payload,

@@ -126,3 +126,21 @@ def test_draft_to_inventory_item_and_offer() -> None:
     assert offer["pricingSummary"]["price"] == {"value": "9.50", "currency": "USD"}
     assert offer["marketplaceId"] == "EBAY_DE" and offer["listingPolicies"] == {"paymentPolicyId": "7"}
     assert mapping.ebay_time(datetime(2024, 1, 2, 3, 4, 5, 678900, tzinfo=UTC)) == "2024-01-02T03:04:05.678Z"
+
+
+def test_sandbox_accounts_are_wired_through_the_factory(tmp_path) -> None:
+    from connectors.marketplace.accounts import account_config
+    from connectors.marketplace.ebay.adapter import EbayMarketplace
+    from connectors.marketplace.factory import build_marketplace
+    from connectors.ratelimit import RateLimiterRegistry
+    from merchflow.db.models import MarketplaceAccount
+    from merchflow.settings import Settings
+
+    settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+    row = MarketplaceAccount(marketplace="ebay", name="sandbox", credentials_ref="sandbox-ebay", config={})
+    cfg = account_config(row, settings)
+    assert cfg.base_url == "http://127.0.0.1:8702"
+    assert cfg.credentials["client_id"].get_secret_value() == "merchflow-sandbox-ebay"
+    adapter = build_marketplace(cfg, RateLimiterRegistry(enabled=False))
+    assert isinstance(adapter, EbayMarketplace) and adapter.max_batch == 25
+    assert "sandbox-client-secret" not in repr(cfg)
