@@ -36,7 +36,13 @@ def router(sbx: EbaySandbox) -> APIRouter:
                 for table in ("ebay_item", "ebay_offer", "ebay_order"):
                     c.execute(f"DELETE FROM {table}")
         rows = [  # attribute access, not model_dump: 100,000 listings should seed in a couple of seconds
-            {"sku": x.sku, "title": x.title, "price": x.price, "quantity": x.quantity, "identifiers": x.identifiers}
+            {
+                "sku": x.sku,
+                "title": x.title,
+                "price": x.price,
+                "quantity": x.quantity,
+                "identifiers": x.identifiers,
+            }
             for x in req.listings
         ]
         n = repo.upsert_listings(db, rows, overwrite=True)
