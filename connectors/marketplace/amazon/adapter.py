@@ -9,7 +9,6 @@ catalog search by identifiers, FBA inventory pages.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from typing import Any, Self
 from urllib.parse import quote
 
@@ -166,39 +165,27 @@ class AmazonMarketplace:
     async def set_quantities(
         self, updates: Sequence[QuantityUpdate], *, idempotency_key: str, on_wait: WaitCallback | None = None
     ) -> BulkResult:
-        channel = self.options.fulfillment_channel_code
-        latest = {u.sku: u for u in updates}  # absolute values: for a repeated SKU the last one wins
-
-        def message(u: QuantityUpdate) -> FeedMessage:
-            return FeedMessage(
-                sku=u.sku,
-                attribute="fulfillment_availability",
-                value=mapping.quantity_value(u.quantity, self.options),
-                confirm=lambda item, q=u.quantity: mapping.item_quantity(item, channel) == q,
-                included="fulfillmentAvailability",
-            )
-
-        return await self._feed([message(u) for u in latest.values()], idempotency_key, on_wait)
+        latest = {u.sku: u.quantity for u in updates}  # absolute values: for a repeated SKU the last one wins
+        messages = [
+            FeedMessage(sku, "fulfillment_availability", mapping.quantity_value(q, self.options), q)
+            for sku, q in latest.items()
+        ]
+        return await self._feed(messages, idempotency_key, on_wait)
 
     async def set_prices(
         self, updates: Sequence[PriceUpdate], *, idempotency_key: str, on_wait: WaitCallback | None = None
     ) -> BulkResult:
-        mp = self.options.marketplace_id
         latest = {u.sku: u for u in updates}
-
-        def confirmed(item: dict[str, Any], price: Decimal, currency: str) -> bool:
-            return mapping.item_price(item, mp) == (price, currency)
-
-        def message(u: PriceUpdate) -> FeedMessage:
-            return FeedMessage(
-                sku=u.sku,
-                attribute="purchasable_offer",
-                value=mapping.price_value(u.price, u.currency, self.options),
-                confirm=lambda item, p=u.price, c=u.currency: confirmed(item, p, c),
-                included="offers",
+        messages = [
+            FeedMessage(
+                u.sku,
+                "purchasable_offer",
+                mapping.price_value(u.price, u.currency, self.options),
+                (u.price, u.currency),
             )
-
-        return await self._feed([message(u) for u in latest.values()], idempotency_key, on_wait)
+            for u in latest.values()
+        ]
+        return await self._feed(messages, idempotency_key, on_wait)
 
     async def _feed(
         self, messages: list[FeedMessage], idempotency_key: str, on_wait: WaitCallback | None

@@ -40,15 +40,12 @@ def test_feed_documents_match_the_listings_feed_schema(require_contract: SpApiCo
     opts = AmazonOptions()
     runner = FeedRunner(api=None, options=opts, seller_id="A2MERCHFLOWSBX")  # type: ignore[arg-type]
     messages = [
+        FeedMessage("SKU-1", "fulfillment_availability", quantity_value(4, opts), 4),
         FeedMessage(
-            "SKU-1",
-            "fulfillment_availability",
-            quantity_value(4, opts),
-            lambda _: True,
-            "fulfillmentAvailability",
-        ),
-        FeedMessage(
-            "SKU-2", "purchasable_offer", price_value(Decimal("19.99"), "USD", opts), lambda _: True, "offers"
+            "SKU-2",
+            "purchasable_offer",
+            price_value(Decimal("19.99"), "USD", opts),
+            (Decimal("19.99"), "USD"),
         ),
     ]
     doc = runner.document(messages)
