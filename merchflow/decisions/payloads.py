@@ -134,3 +134,67 @@ class DeliverResult(BaseModel):
     outbox_id: int
     status: str  # sent | logged | failed
     channels: list[str] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------- bulk path
+class BatchKick(BaseModel):
+    reason: str = "approved"
+
+
+class BatchExecuteWorkflowInput(BaseModel):
+    page_size: int = Field(default=500, ge=1, le=5000)
+    after_id: str = ""  # cursor carried over continue-as-new
+    rescan: bool = False  # a nudge arrived before continue-as-new: scan from the start once more
+    executed: int = 0
+    premise_changed: int = 0
+    failed: int = 0
+    expired: int = 0
+
+
+class BatchExecuteWorkflowResult(BaseModel):
+    executed: int
+    premise_changed: int
+    failed: int
+    expired: int
+
+
+class BatchPageInput(BaseModel):
+    after_id: str
+    limit: int
+
+
+class PageResult(BaseModel):
+    next_cursor: str
+    done: bool
+    executed: int = 0
+    premise_changed: int = 0
+    failed: int = 0
+
+
+class ExpireOverdueInput(BaseModel):
+    limit: int = 5000
+
+
+class ExpireOverdueResult(BaseModel):
+    expired: int
+
+
+class BulkItem(BaseModel):
+    decision_id: str = Field(min_length=1, max_length=64)
+    proposal: Proposal
+
+
+class BulkCreateResult(BaseModel):
+    created: int
+    skipped: int  # ids that already existed (a retried activity)
+    by_status: dict[str, int]
+    outbox_id: int | None = None  # the batch's summary notice, for deliver_notification
+
+
+class BulkCreateInput(BaseModel):
+    """At most a few thousand proposals per call: payloads above ~2 MB fail. Larger jobs call
+    merchflow.decisions.bulk.create_pending from their own activity."""
+
+    items: list[BulkItem]
+    actor: str = "system"
+    notify: bool = True

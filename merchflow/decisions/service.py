@@ -67,6 +67,16 @@ def _from_failure(exc: BaseException) -> DecisionError:
     return DecisionError(str(getattr(cause, "message", None) or cause))
 
 
+async def _exists(client: Client, decision_id: str) -> bool:
+    try:
+        await client.get_workflow_handle(decision_workflow_id(decision_id)).describe()
+        return True
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+
+
 async def _closed_message(client: Client, decision_id: str) -> str:
     """The workflow has finished: say by whom and when, from its last state."""
     try:
@@ -135,7 +145,8 @@ async def decide(
         raise DecisionError("the decision service did not answer in time; try again") from None
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
-            if "completed" in exc.message.lower() or "closed" in exc.message.lower():
+            # "not found" covers both a workflow that never existed and one that already closed
+            if await _exists(client, decision_id):
                 raise DecisionConflict(await _closed_message(client, decision_id)) from None
             raise DecisionNotFound(f"decision {decision_id} does not exist") from None
         raise

@@ -1,0 +1,315 @@
+"""The bulk path: many decisions as database rows, without a workflow each.
+
+When which path:
+- **workflow path** (`decision` child workflow, one per decision): a process proposes a handful of decisions
+  and wants to wait for each (timers, escalation, the `decide` update, a result to its parent). Listing,
+  purchase and single price decisions.
+- **bulk path** (this module): a job proposes thousands (repricing up to 100,000). Rows are inserted in one
+  activity (`create_pending`), approved or rejected by a guarded row update (`decide_rows`: status still
+  pending and version as seen), and executed in pages by ONE `decision-batch-execute` workflow that the
+  approve call starts or nudges (`kick_batch_executor`). Expiry is checked by that workflow and at decide
+  time; there is no per-decision escalation on this path, one summary notice per batch instead.
+A row's `workflow_id` tells them apart (NULL: bulk).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+from temporalio.client import Client
+
+from domain.decisions import (
+    APPROVED,
+    AUTO_APPROVED,
+    FAILED,
+    PENDING,
+    Policy,
+    Proposal,
+    apply_edit,
+    check_decide,
+    evaluate,
+    next_status,
+)
+from merchflow.db.engine import session_scope
+from merchflow.db.models import AuditLog, Decision
+from merchflow.db.types import utcnow
+from merchflow.decisions.actions import ActionHandler, execute
+from merchflow.decisions.payloads import BulkCreateResult, BulkItem, ExecuteInput, PageResult
+from merchflow.decisions.repository import ENTITY
+from merchflow.decisions.service import BulkDecideItem, BulkDecideOutcome
+from merchflow.decisions.store import audit, label_outcome
+
+BATCH_EXECUTOR_ID = "decision-batch-executor"
+BATCH_WORKFLOW = "decision-batch-execute"
+BATCH_SIGNAL = "more"
+
+
+def create_pending(
+    session: Session,
+    items: Sequence[BulkItem],
+    *,
+    policies: dict[str, Policy],
+    now: datetime,
+    actor: str = "system",
+    chunk: int = 1000,
+) -> BulkCreateResult:
+    """Inserts decisions evaluated against their policy (pending / recommended / auto_approved) with one
+    audit line each. Idempotent by decision id."""
+    created, skipped, by_status = 0, 0, {}
+    for start in range(0, len(items), chunk):
+        part = items[start : start + chunk]
+        ids = [i.decision_id for i in part]
+        existing = set(session.exec(select(Decision.id).where(col(Decision.id).in_(ids))).all())
+        rows, audits = [], []
+        for item in part:
+            if item.decision_id in existing:
+                skipped += 1
+                continue
+            p = item.proposal
+            verdict = evaluate(p, policies[p.decision_type])
+            status = verdict.initial_status
+            by_status[status] = by_status.get(status, 0) + 1
+            rows.append(
+                {
+                    "id": item.decision_id,
+                    "decision_type": p.decision_type,
+                    "subject": p.subject,
+                    "marketplace": p.marketplace,
+                    "proposal": p.model_dump(mode="json"),
+                    "confidence": p.confidence,
+                    "status": status,
+                    "version": 1,
+                    "approver": "policy" if status == AUTO_APPROVED else None,
+                    "workflow_id": None,
+                    "created_at": now,
+                    "updated_at": now,
+                    "decided_at": now if status == AUTO_APPROVED else None,
+                    "expires_at": p.expires_at,
+                }
+            )
+            audits.append(
+                {
+                    "at": now,
+                    "actor": p.requested_by or actor,
+                    "action": "proposed",
+                    "entity_type": ENTITY,
+                    "entity_id": item.decision_id,
+                    "details": {
+                        "status": status,
+                        "version": 1,
+                        "verdict": verdict.model_dump(),
+                        "bulk": True,
+                    },
+                }
+            )
+        if rows:
+            session.execute(sa.insert(Decision), rows)
+            session.execute(sa.insert(AuditLog), audits)
+            created += len(rows)
+    session.flush()
+    return BulkCreateResult(created=created, skipped=skipped, by_status=by_status)
+
+
+def decide_rows(
+    engine: sa.Engine,
+    items: Sequence[BulkDecideItem],
+    *,
+    action: str,
+    actor: str,
+    role: str,
+    comment: str | None = None,
+    edited_value: dict[str, Any] | None = None,
+) -> list[BulkDecideOutcome]:
+    """Approve / reject workflow-less rows: each only if still pending at the version the person saw."""
+    now = utcnow()
+    out = []
+    with session_scope(engine) as session:
+        rows = {
+            r.id: r
+            for r in session.exec(
+                select(Decision).where(col(Decision.id).in_([i.decision_id for i in items]))
+            ).all()
+        }
+        for item in items:
+            row = rows.get(item.decision_id)
+            if row is None:
+                out.append(
+                    BulkDecideOutcome(
+                        decision_id=item.decision_id,
+                        ok=False,
+                        code="not_found",
+                        message="decision does not exist",
+                    )
+                )
+                continue
+            if row.status == PENDING and row.expires_at is not None and row.expires_at <= now:
+                _expire(session, row, now)
+            refusal = check_decide(
+                status=row.status,
+                version=row.version,
+                role=role,
+                action=action,
+                expected_version=item.expected_version,
+                decided_by=row.approver,
+                decided_at=row.decided_at,
+            )
+            if refusal is not None:
+                out.append(
+                    BulkDecideOutcome(
+                        decision_id=row.id, ok=False, code=refusal.code, message=refusal.message
+                    )
+                )
+                continue
+            proposal = dict(row.proposal)
+            if action == "edit_approve":
+                try:
+                    proposal["proposed"] = apply_edit(
+                        Proposal.model_validate(row.proposal), edited_value or {}
+                    )
+                except ValueError as exc:
+                    out.append(
+                        BulkDecideOutcome(decision_id=row.id, ok=False, code="invalid", message=str(exc))
+                    )
+                    continue
+            status = next_status(row.status, action)
+            # the guard: a concurrent decider who got here first makes this update match no row
+            won = session.execute(
+                sa.update(Decision)
+                .where(
+                    col(Decision.id) == row.id,
+                    col(Decision.status) == PENDING,
+                    col(Decision.version) == row.version,
+                )
+                .values(
+                    status=status,
+                    approver=actor,
+                    comment=comment,
+                    decided_at=now,
+                    updated_at=now,
+                    proposal=proposal,
+                )
+            ).rowcount
+            if not won:
+                out.append(
+                    BulkDecideOutcome(
+                        decision_id=row.id,
+                        ok=False,
+                        code="conflict",
+                        message="already decided by someone else",
+                    )
+                )
+                continue
+            session.refresh(row)
+            verb = {"approve": "approved", "edit_approve": "edited", "reject": "rejected"}[action]
+            details: dict[str, Any] = {"status": status, "version": row.version, "bulk": True}
+            if comment:
+                details["comment"] = comment
+            if action == "edit_approve":
+                details["edited_value"] = edited_value
+            audit(session, decision_id=row.id, action=verb, actor=actor, at=now, details=details)
+            label_outcome(session, row=row, outcome=verb, actor=actor, at=now)
+            out.append(
+                BulkDecideOutcome(
+                    decision_id=row.id, ok=True, status=status, version=row.version, message=verb
+                )
+            )
+    return out
+
+
+def _expire(session: Session, row: Decision, now: datetime) -> None:
+    row.status, row.updated_at = next_status(row.status, "expire"), now
+    session.add(row)
+    audit(
+        session,
+        decision_id=row.id,
+        action="expired",
+        actor="system",
+        at=now,
+        details={"status": row.status, "version": row.version, "bulk": True},
+    )
+    label_outcome(session, row=row, outcome="expired", actor="system", at=now)
+
+
+def expire_overdue(session: Session, *, now: datetime, limit: int = 5000) -> int:
+    rows = session.exec(
+        select(Decision)
+        .where(
+            Decision.status == PENDING, col(Decision.workflow_id).is_(None), col(Decision.expires_at) <= now
+        )
+        .limit(limit)
+    ).all()
+    for row in rows:
+        _expire(session, row, now)
+    session.flush()
+    return len(rows)
+
+
+def execute_page(
+    session: Session, *, after_id: str, limit: int, handler_for: Callable[[str], ActionHandler], now: datetime
+) -> PageResult:
+    """Acts on approved workflow-less rows with id > cursor, each in a savepoint so one bad row does not
+    undo the page. Idempotency key per decision version, exactly like the workflow path."""
+    rows = session.exec(
+        select(Decision)
+        .where(
+            col(Decision.status).in_([APPROVED, AUTO_APPROVED]),
+            col(Decision.workflow_id).is_(None),
+            col(Decision.id) > after_id,
+        )
+        .order_by(col(Decision.id))
+        .limit(limit)
+    ).all()
+    result = PageResult(next_cursor=rows[-1].id if rows else after_id, done=len(rows) < limit)
+    for row in rows:
+        proposal = Proposal.model_validate(row.proposal)
+        req = ExecuteInput(
+            decision_id=row.id,
+            version=row.version,
+            idempotency_key=f"{row.id}:v{row.version}",
+            proposal=proposal,
+            approver=row.approver,
+        )
+        with session.begin_nested():
+            r = execute(session, req, handler_for(proposal.decision_type))
+            details: dict[str, Any] = {"version": row.version, "bulk": True, "message": r.message}
+            if r.outcome in ("executed", "already_executed"):
+                row.status, row.executed_at = next_status(row.status, "executed"), now
+                details["result"] = r.result
+                result.executed += 1
+                action = "executed"
+            elif r.outcome == "premise_changed":
+                row.status, row.version = next_status(row.status, "premise_changed"), row.version + 1
+                row.proposal = {**row.proposal, "current": r.current}
+                row.approver = row.decided_at = None
+                details["current"] = r.current
+                result.premise_changed += 1
+                action = "premise_changed"
+            else:
+                row.status = FAILED
+                result.failed += 1
+                action = "failed"
+            row.updated_at = now
+            details["status"] = row.status
+            session.add(row)
+            audit(session, decision_id=row.id, action=action, actor="system", at=now, details=details)
+    session.flush()
+    return result
+
+
+async def kick_batch_executor(client: Client, *, task_queue: str | None = None) -> None:
+    """Starts the batch executor, or nudges the running one to scan again (signal-with-start)."""
+    from merchflow.decisions.payloads import BatchExecuteWorkflowInput, BatchKick
+    from merchflow.settings import get_settings
+
+    await client.start_workflow(
+        BATCH_WORKFLOW,
+        BatchExecuteWorkflowInput(),
+        id=BATCH_EXECUTOR_ID,
+        task_queue=task_queue or get_settings().task_queue("main"),
+        start_signal=BATCH_SIGNAL,
+        start_signal_args=[BatchKick()],
+    )

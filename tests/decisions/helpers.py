@@ -1,0 +1,42 @@
+"""Small helpers shared by the decision workflow tests."""
+
+from __future__ import annotations
+
+import asyncio
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+from temporalio.client import WorkflowHandle
+
+from merchflow.db.engine import read_session
+from merchflow.db.models import AuditLog, Decision
+from merchflow.decisions.payloads import DecisionState
+
+
+async def wait_state(handle: WorkflowHandle, predicate, attempts: int = 400) -> DecisionState:  # type: ignore[type-arg]
+    """Polls the `state` query until predicate(state) holds (the workflow runs on its own)."""
+    state = None
+    for _ in range(attempts):
+        try:
+            state = await handle.query("state", result_type=DecisionState)
+            if predicate(state):
+                return state
+        except Exception:  # the first workflow task has not run yet
+            pass
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"state never matched; last: {state}")
+
+
+def audit_actions(engine: sa.Engine, decision_id: str) -> list[str]:
+    with read_session(engine) as s:
+        rows = s.exec(
+            select(AuditLog).where(AuditLog.entity_id == decision_id).order_by(col(AuditLog.id))
+        ).all()
+        return [r.action for r in rows]
+
+
+def decision_row(engine: sa.Engine, decision_id: str) -> Decision:
+    with read_session(engine) as s:
+        row = s.get(Decision, decision_id)
+        assert row is not None
+        return row
