@@ -12,7 +12,8 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any, Self
 
 import httpx
@@ -82,6 +83,7 @@ class ShopifyMarketplace:
         )
         self._currency: str | None = opts.get("currency")
         self._reason = str(opts.get("inventory_reason", "correction"))
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # tests move it forward
 
     @classmethod
     def from_config(
@@ -189,23 +191,16 @@ class ShopifyMarketplace:
             cost=docs.ORDERS.estimate(ORDERS_PAGE),
         )
         conn = data["orders"]
+        settled = mapping.shopify_time(self.clock() - timedelta(seconds=mapping.SETTLE_SECONDS))
         orders = []
         for node in conn["nodes"]:
             updated = mapping.shopify_time(mapping.parse_time(node["updatedAt"]))
-            cur.observe(node["id"], updated)
-            if updated == cur.since and node["id"] in cur.seen:
-                continue  # returned by the previous poll already
-            lines = await self._all_lines(node)
-            orders.append(mapping.order(node, self.account, lines))
+            if cur.accept(node["id"], updated, settled):
+                orders.append(mapping.order(node, self.account, await self._all_lines(node)))
         if conn["pageInfo"]["hasNextPage"]:
             cur.after = conn["pageInfo"]["endCursor"]
             return OrdersPage(orders=orders, next_cursor=cur.encode(), has_more=True)
-        if cur.max_time is not None:
-            seen = cur.max_ids + (cur.seen if cur.max_time == cur.since else [])
-            cur = mapping.OrdersCursor(since=cur.max_time, seen=sorted(set(seen)))
-        else:
-            cur = mapping.OrdersCursor(since=cur.since, seen=cur.seen)
-        return OrdersPage(orders=orders, next_cursor=cur.encode(), has_more=False)
+        return OrdersPage(orders=orders, next_cursor=cur.finish().encode(), has_more=False)
 
     async def _all_lines(self, node: dict[str, Any]) -> list[Any]:
         conn = node["lineItems"]

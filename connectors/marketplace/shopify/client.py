@@ -79,7 +79,6 @@ class ShopifyGraphQL:
         self.max_throttled = max_throttled
         self._token: str | None = self._secret("access_token")
         self._token_expires = float("inf")
-        self._refreshed_at = 0.0
         self._lock = asyncio.Lock()
         self.last_cost: dict[str, Any] = {}  # the last extensions.cost seen (tests and benchmarks read it)
 
@@ -101,12 +100,13 @@ class ShopifyGraphQL:
         assert self._token is not None
         return {"X-Shopify-Access-Token": self._token}
 
-    async def refresh(self, force: bool = True) -> None:
-        """Client credentials grant: exchange the app's client id / secret for a token (about 24 h)."""
+    async def refresh(self, force: bool = True, rejected: str | None = None) -> None:
+        """Client credentials grant: exchange the app's client id / secret for a token (about 24 h).
+        `rejected` is the token a 401 came back for: if another request replaced it meanwhile, nothing to do."""
         async with self._lock:
             fresh = self._token is not None and time.monotonic() < self._token_expires - 300
-            if (not force and fresh) or (force and time.monotonic() - self._refreshed_at < 1.0):
-                return  # another request refreshed meanwhile
+            if (not force and fresh) or (force and rejected is not None and rejected != self._token):
+                return
             if not self.can_refresh:
                 raise AuthError(
                     "Shopify access token rejected and no client_id / client_secret to get a new one",
@@ -135,7 +135,6 @@ class ShopifyGraphQL:
             body = _json(response)
             self._token = str(body["access_token"])
             self._token_expires = time.monotonic() + float(body.get("expires_in") or 86399)
-            self._refreshed_at = time.monotonic()
             log.info("shopify access token obtained", account=self.account, expires_in=body.get("expires_in"))
 
     # ---- requests ------------------------------------------------------------------------------------------------
@@ -152,6 +151,16 @@ class ShopifyGraphQL:
         headers = {IDEMPOTENCY_HEADER: idempotency_key} if idempotency_key else {}
         payload = {"query": doc.text, "variables": dict(variables or {}), "operationName": doc.name}
         server_errors = 0
+        sent: list[str] = []  # the token each attempt carried, so a 401 refreshes only a token still in use
+
+        async def auth() -> dict[str, str]:
+            h = await self._auth_headers()
+            sent.append(h["X-Shopify-Access-Token"])
+            return h
+
+        async def on_auth_error() -> None:
+            await self.refresh(force=True, rejected=sent[-1] if sent else None)
+
         for attempt in range(1, self.max_throttled + 2):
             response = await self.http.request(
                 "POST",
@@ -159,8 +168,8 @@ class ShopifyGraphQL:
                 operation=doc.name,
                 bucket=self.bucket,
                 cost=estimate,
-                auth=self._auth_headers,
-                on_auth_error=self.refresh if self.can_refresh else None,
+                auth=auth,
+                on_auth_error=on_auth_error if self.can_refresh else None,
                 json=payload,
                 headers=headers,
             )

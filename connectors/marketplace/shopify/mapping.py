@@ -108,12 +108,22 @@ def webhook_order(payload: dict[str, Any], account: str) -> Order:
     )
 
 
+SETTLE_SECONDS = (
+    5  # Shopify's updatedAt has whole seconds; a second is "settled" once it is this far behind us
+)
+
+
 @dataclass
 class OrdersCursor:
-    """Where order polling stands. `since` is the updatedAt watermark; `seen` the order ids already returned at
-    exactly that second (the search is `updated_at:>=since`, so an order updated in the same second as the last one
-    we saw, but indexed after our poll, is not missed); `after` the page cursor while walking one result set, whose
-    `max_*` fields become the next watermark once it is done."""
+    """Where order polling stands.
+
+    The search is `updated_at:>='since'` in updatedAt order. `seen` holds the ids already returned at exactly
+    `since`, so the next poll skips them but still gets orders updated in that same second later. Because updatedAt
+    has whole seconds, an order updated twice within one second looks unchanged; so only orders from settled seconds
+    (older than SETTLE_SECONDS by our clock) move the watermark: newer ones are returned again by the next poll, which
+    consumers absorb (they dedupe by order id) - a repeat instead of a miss. `after` / `max_*` carry the state of a
+    result set being walked page by page.
+    """
 
     since: str | None = None
     seen: list[str] = field(default_factory=list)
@@ -136,11 +146,23 @@ class OrdersCursor:
         except (ValueError, TypeError):
             raise ValueError("not a Shopify orders cursor") from None
 
-    def observe(self, order_id: str, updated_at: str) -> None:
-        if self.max_time is None or updated_at > self.max_time:
-            self.max_time, self.max_ids = updated_at, [order_id]
-        elif updated_at == self.max_time and order_id not in self.max_ids:
-            self.max_ids.append(order_id)
-
     def query(self) -> str:
         return f"updated_at:>='{self.since}'" if self.since else ""
+
+    def accept(self, order_id: str, updated_at: str, settled_before: str) -> bool:
+        """Whether to return this order; orders of settled seconds also advance the next watermark."""
+        if updated_at == self.since and order_id in self.seen:
+            return False
+        if updated_at < settled_before:
+            if self.max_time is None or updated_at > self.max_time:
+                self.max_time, self.max_ids = updated_at, [order_id]
+            elif updated_at == self.max_time and order_id not in self.max_ids:
+                self.max_ids.append(order_id)
+        return True
+
+    def finish(self) -> OrdersCursor:
+        """The cursor of the next poll once the whole result set was walked."""
+        if self.max_time is None:
+            return OrdersCursor(since=self.since, seen=self.seen)
+        seen = self.max_ids + (self.seen if self.max_time == self.since else [])
+        return OrdersCursor(since=self.max_time, seen=sorted(set(seen)))

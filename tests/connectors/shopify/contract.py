@@ -63,7 +63,7 @@ def official_schema() -> GraphQLSchema:
     errors = validate_schema(schema)
     others = [e.message for e in errors if "must not be deprecated" not in e.message]
     assert not others, others[:5]
-    schema._validation_errors = []  # noqa: SLF001
+    schema._validation_errors = []
     return schema
 
 
