@@ -112,18 +112,21 @@ async def bench(n: int, rate_limits: bool) -> dict[str, Any]:
                 timeout=60,
             )
             token = await adapter.client.user_tokens.token()  # both runs start with a token in hand
-            updates = [QuantityUpdate(sku=s, quantity=7) for s in skus]
-            started = time.perf_counter()
-            result = await adapter.set_quantities(updates, idempotency_key="bench-adapter")
-            adapter_s = time.perf_counter() - started
+            # Alternate adapter and floor (twice without limits) and keep each one's best time: the machine is
+            # shared, and whichever runs second meets a bigger sandbox database.
+            adapter_s = floor_s = float("inf")
+            for r in range(1 if rate_limits else 2):
+                updates = [QuantityUpdate(sku=s, quantity=10 + 2 * r) for s in skus]
+                started = time.perf_counter()
+                result = await adapter.set_quantities(updates, idempotency_key=f"bench-adapter-{r}")
+                adapter_s = min(adapter_s, time.perf_counter() - started)
+                if len(result.applied) != n:
+                    raise RuntimeError(f"adapter applied {len(result.applied)} of {n}")
+                if rate_limits:
+                    lim = limit_for("inventory")
+                    await asyncio.sleep(2 * lim.burst / lim.rate)  # let the sandbox's bucket refill
+                floor_s = min(floor_s, await _floor(url, token, skus, quantity=11 + 2 * r))
             await adapter.aclose()
-            applied = len(result.applied)
-            if applied != n:
-                raise RuntimeError(f"adapter applied {applied} of {n}")
-
-            if rate_limits:
-                await asyncio.sleep(limit_for("inventory").burst * 2 / limit_for("inventory").rate)  # refill
-            floor_s = await _floor(url, token, skus, quantity=8)
         finally:
             proc.terminate()
             await proc.wait()

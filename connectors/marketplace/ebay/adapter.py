@@ -93,7 +93,8 @@ class EbayMarketplace(ListingOps):
         self.page_size = int(self.options.get("page_size", 100))
         self._sem = asyncio.Semaphore(int(self.options.get("concurrency", 8)))
         self._offer_ids: dict[str, str] = {}  # sku -> offerId, learnt from getOffers / createOffer
-        keys = dict(self.options.get("notification_public_keys") or {})
+        configured = self.options.get("notification_public_keys") or {}
+        keys = dict(json.loads(configured) if isinstance(configured, str) else configured)
         if "notification_public_keys" in credentials:
             keys.update(json.loads(credentials["notification_public_keys"].get_secret_value()))
         self._public_keys: dict[str, str] = keys
