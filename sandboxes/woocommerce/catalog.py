@@ -254,7 +254,7 @@ def _blank(kind: str, parent_id: int, ts: str) -> dict[str, Any]:
 def _as_id(item: Any) -> int:
     raw = item.get("id") if isinstance(item, dict) else item
     try:
-        return int(raw)
+        return int(raw)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return 0
 

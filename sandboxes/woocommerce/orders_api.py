@@ -16,6 +16,7 @@ from sandboxes.woocommerce.query import (
     json_body,
     order_by,
     paged,
+    select_fields,
     where_dates,
 )
 from sandboxes.woocommerce.sales import ORDER_STATUSES
@@ -64,7 +65,7 @@ def orders_router(site: WooSite) -> APIRouter:
     @r.get("/orders/{order_id}")
     async def get_order(request: Request, order_id: int) -> Response:
         site.guard(request, "read")
-        return json_response(order_json(site.sales.get(order_id)))
+        return json_response(select_fields(request, order_json(site.sales.get(order_id))))
 
     @r.api_route("/orders/{order_id}", methods=EDIT)
     async def update_order(request: Request, order_id: int) -> Response:

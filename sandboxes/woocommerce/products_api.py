@@ -15,6 +15,7 @@ from sandboxes.woocommerce.query import (
     json_body,
     order_by,
     paged,
+    select_fields,
     where_dates,
 )
 from sandboxes.woocommerce.site import WooSite
@@ -104,7 +105,7 @@ def products_router(site: WooSite) -> APIRouter:
     @r.get("/products/{product_id}")
     async def get_product(request: Request, product_id: int) -> Response:
         site.guard(request, "read")
-        return json_response(catalog.to_json([catalog.get(product_id)])[0])
+        return json_response(select_fields(request, catalog.to_json([catalog.get(product_id)])[0]))
 
     @r.api_route("/products/{product_id}", methods=EDIT)
     async def update_product(request: Request, product_id: int) -> Response:
@@ -121,7 +122,8 @@ def products_router(site: WooSite) -> APIRouter:
     async def list_variations(request: Request, product_id: int) -> Response:
         site.guard(request, "list")
         parent(product_id)
-        where, args = ["parent_id = ?", "type = 'variation'"], [product_id]
+        where: list[str] = ["parent_id = ?", "type = 'variation'"]
+        args: list[Any] = [product_id]
         if request.query_params.get("sku"):
             where.append("sku = ?")
             args.append(request.query_params["sku"])
@@ -142,7 +144,9 @@ def products_router(site: WooSite) -> APIRouter:
     @r.get("/products/{product_id}/variations/{variation_id}")
     async def get_variation(request: Request, product_id: int, variation_id: int) -> Response:
         site.guard(request, "read")
-        return json_response(catalog.to_json([catalog.get(variation_id, parent_id=product_id)])[0])
+        return json_response(
+            select_fields(request, catalog.to_json([catalog.get(variation_id, parent_id=product_id)])[0])
+        )
 
     @r.api_route("/products/{product_id}/variations/{variation_id}", methods=EDIT)
     async def update_variation(request: Request, product_id: int, variation_id: int) -> Response:

@@ -76,6 +76,17 @@ async def json_body(request: Request) -> Any:
         raise WooError(400, "rest_invalid_json", "Invalid JSON body passed.") from None
 
 
+def select_fields(request: Request, payload: Any) -> Any:
+    """WP REST's global `_fields=a,b` parameter: answer only those top-level fields of each object."""
+    raw = request.query_params.get("_fields")
+    if not raw:
+        return payload
+    keep = {f.strip().split(".")[0] for f in raw.split(",") if f.strip()}
+    if isinstance(payload, list):
+        return [{k: v for k, v in obj.items() if k in keep} for obj in payload]
+    return {k: v for k, v in payload.items() if k in keep}
+
+
 def paged(request: Request, items: list[Any], *, total: int, page: int, per_page: int) -> Response:
     pages = math.ceil(total / per_page) if total else 0
     headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)}
@@ -88,7 +99,7 @@ def paged(request: Request, items: list[Any], *, total: int, page: int, per_page
             links.append(f'<{base}?{qs}>; rel="{rel}"')
     if links:
         headers["Link"] = ", ".join(links)
-    return json_response(items, headers=headers)
+    return json_response(select_fields(request, items), headers=headers)
 
 
 def order_by(q: QueryParams, allowed: dict[str, str], default: str = "date") -> str:

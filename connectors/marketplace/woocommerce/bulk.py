@@ -70,11 +70,11 @@ class BatchWriter:
         unresolved: list[U] = []
         for u in latest.values():
             if u.external_id:
-                ref = Ref.from_ids(u.external_id, u.external_variant_id)
-                self.index.remember(u.sku, ref)
-                jobs.append(_Job(u, ref))
-            elif (ref := self.index.get(u.sku)) is not None:
-                jobs.append(_Job(u, ref))
+                given = Ref.from_ids(u.external_id, u.external_variant_id)
+                self.index.remember(u.sku, given)
+                jobs.append(_Job(u, given))
+            elif (cached := self.index.get(u.sku)) is not None:
+                jobs.append(_Job(u, cached))
             else:
                 unresolved.append(u)
         if unresolved:

@@ -11,13 +11,25 @@ from connectors.marketplace.woocommerce.client import WooClient
 from connectors.marketplace.woocommerce.skus import Ref, SkuIndex
 
 PER_PAGE_MAX = 100
+# WP REST's `_fields`: a real product object carries descriptions, images, categories... (often 5-10 KB); a listing
+# sync needs a dozen fields. Saves most of the transfer and JSON work on both sides.
+LISTING_FIELDS = (
+    "id,sku,type,status,parent_id,price,regular_price,sale_price,manage_stock,stock_quantity,stock_status,"
+    "date_modified_gmt"
+)
 
 
 async def list_listings(
     client: WooClient, skus: SkuIndex, cursor: str | None, *, page_size: int, currency: str, concurrency: int
 ) -> ListingsPage:
     page_no, since = m.parse_listings_cursor(cursor)
-    params: dict[str, Any] = {"page": page_no, "per_page": page_size, "orderby": "id", "order": "asc"}
+    params: dict[str, Any] = {
+        "page": page_no,
+        "per_page": page_size,
+        "orderby": "id",
+        "order": "asc",
+        "_fields": LISTING_FIELDS,
+    }
     if since:
         params |= {"modified_after": since, "dates_are_gmt": "true"}
     page = await client.get_page("/products", operation="products.list", params=params)
@@ -50,7 +62,13 @@ async def all_variations(client: WooClient, product_id: int) -> list[dict[str, A
         page = await client.get_page(
             f"/products/{product_id}/variations",
             operation="variations.list",
-            params={"page": page_no, "per_page": PER_PAGE_MAX, "orderby": "id", "order": "asc"},
+            params={
+                "page": page_no,
+                "per_page": PER_PAGE_MAX,
+                "orderby": "id",
+                "order": "asc",
+                "_fields": LISTING_FIELDS,
+            },
         )
         out += page.items
         if page_no >= page.total_pages:

@@ -20,7 +20,6 @@ from connectors.marketplace.woocommerce.client import WooClient
 from connectors.marketplace.woocommerce.mapping import (
     fmt_gmt,
     orders_cursor,
-    parse_gmt,
     parse_orders_cursor,
     to_order,
 )
@@ -41,7 +40,8 @@ async def list_orders(
         "dates_are_gmt": "true",
     }
     if watermark is not None:
-        params["modified_after"] = fmt_gmt(parse_gmt(watermark[0]) - timedelta(seconds=1))  # type: ignore[operator]
+        start = datetime.fromisoformat(watermark[0]).replace(tzinfo=UTC)
+        params["modified_after"] = fmt_gmt(start - timedelta(seconds=1))
     floor = watermark or ("", -1)
     cutoff: str | None = None  # orders changed at or after this second are not final yet
     collected: list[dict[str, Any]] = []

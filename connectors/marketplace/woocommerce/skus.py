@@ -86,7 +86,11 @@ class SkuIndex:
         page = await self.client.get_page(
             "/products",
             operation="products.lookup",
-            params={"sku": ",".join(chunk), "per_page": MAX_SKUS_PER_LOOKUP},
+            params={
+                "sku": ",".join(chunk),
+                "per_page": MAX_SKUS_PER_LOOKUP,
+                "_fields": "id,sku,type,parent_id",
+            },
         )
         for obj in page.items:
             if obj.get("sku") in wanted:  # exact match; a SKU with a comma also matches its parts

@@ -4,6 +4,7 @@ OpenAPI document): every request the adapter sends and every answer the sandbox 
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import re
 from collections.abc import Iterator
@@ -60,6 +61,20 @@ def problems(name: str, instance: Any) -> list[str]:
     return [
         f"{name}: {'/'.join(map(str, e.absolute_path))}: {e.message}"
         for e in validator(name).iter_errors(instance)
+    ]
+
+
+def problems_with_fields(name: str, instance: Any, fields: list[str]) -> list[str]:
+    """With `_fields`, only the selected fields come back: require those of them the schema requires, no others."""
+    item_name = name.removesuffix("_list")
+    item = copy.deepcopy(SCHEMA["$defs"][item_name])
+    item["required"] = [f for f in item.get("required", []) if f in fields]
+    item["propertyNames"] = {"enum": fields}
+    schema = {"$defs": SCHEMA["$defs"], **({"type": "array", "items": item} if name in LISTS else item)}
+    v = jsonschema.Draft202012Validator(schema)
+    return [
+        f"{name}[_fields]: {'/'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in v.iter_errors(instance)
     ]
 
 
@@ -123,7 +138,8 @@ def check_response(request: httpx.Request, response: httpx.Response) -> list[str
     name = answers.get(status)
     if name is None:
         return [f"{where}: status not in the contract"]
-    out = problems(name, body)
+    fields = request.url.params.get("_fields")
+    out = problems_with_fields(name, body, fields.split(",")) if fields else problems(name, body)
     if name in LISTS:
         for h in ("x-wp-total", "x-wp-totalpages"):
             if not response.headers.get(h, "").isdigit():
