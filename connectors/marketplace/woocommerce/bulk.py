@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from connectors.errors import AuthError, ConnectorError
+from connectors.errors import AuthError, ConnectorError, NotFoundError
 from connectors.marketplace.port import WaitCallback
 from connectors.marketplace.types import ItemOutcome, PriceUpdate, QuantityUpdate
 from connectors.marketplace.woocommerce.client import WooClient
@@ -160,6 +160,10 @@ class BatchWriter:
             answered = response.json().get("update") or []
         except AuthError:
             raise  # nothing of this call can work
+        except NotFoundError:
+            return list(
+                chunk
+            )  # the parent product is gone: resolve these SKUs again, they may live elsewhere now
         except ConnectorError as exc:
             status = "failed" if exc.retryable else "rejected"
             for j in chunk:

@@ -22,7 +22,8 @@ LISTING_FIELDS = (
 async def list_listings(
     client: WooClient, skus: SkuIndex, cursor: str | None, *, page_size: int, currency: str, concurrency: int
 ) -> ListingsPage:
-    page_no, since = m.parse_listings_cursor(cursor)
+    page_no, since, cursor_per_page = m.parse_listings_cursor(cursor)
+    page_size = cursor_per_page or page_size
     params: dict[str, Any] = {
         "page": page_no,
         "per_page": page_size,
@@ -52,7 +53,9 @@ async def list_listings(
             skus.remember(snap.sku, Ref(int(parent or obj["id"]), int(obj["id"]) if parent else None))
             items.append(snap)
     more = page_no < page.total_pages
-    return ListingsPage(items=items, next_cursor=m.listings_cursor(page_no + 1, since) if more else None)
+    return ListingsPage(
+        items=items, next_cursor=m.listings_cursor(page_no + 1, since, page_size) if more else None
+    )
 
 
 async def all_variations(client: WooClient, product_id: int) -> list[dict[str, Any]]:

@@ -134,8 +134,14 @@ def to_order(obj: dict[str, Any], *, account: str) -> Order:
 
 
 # ---- cursors: small query strings, opaque to callers -------------------------------------------------------------
-def listings_cursor(page: int, since: str | None = None) -> str:
-    return urlencode({"page": page, **({"modified_after": since} if since else {})})
+def listings_cursor(page: int, since: str | None = None, per_page: int | None = None) -> str:
+    """Page numbers only mean something with the per_page they were counted in, so it travels along."""
+    q: dict[str, Any] = {"page": page}
+    if per_page:
+        q["per_page"] = per_page
+    if since:
+        q["modified_after"] = since
+    return urlencode(q)
 
 
 def listings_cursor_since(dt: datetime) -> str:
@@ -143,11 +149,13 @@ def listings_cursor_since(dt: datetime) -> str:
     return listings_cursor(1, fmt_gmt(dt))
 
 
-def parse_listings_cursor(cursor: str | None) -> tuple[int, str | None]:
+def parse_listings_cursor(cursor: str | None) -> tuple[int, str | None, int | None]:
+    """(page, modified_after, per_page)"""
     if not cursor:
-        return 1, None
+        return 1, None, None
     q = dict(parse_qsl(cursor))
-    return max(1, int(q.get("page", "1"))), q.get("modified_after")
+    per_page = int(q["per_page"]) if q.get("per_page") else None
+    return max(1, int(q.get("page", "1"))), q.get("modified_after"), per_page
 
 
 def orders_cursor(modified_gmt: str, order_id: int) -> str:

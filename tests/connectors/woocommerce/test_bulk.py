@@ -142,3 +142,23 @@ async def test_contract_catches_a_malformed_adapter_request(sandbox: Sandbox) ->
     assert raw.json()["update"][0]["error"]["code"] == "rest_invalid_param"
     assert any("3.5 is not of type 'string'" in v for v in caught)
     assert any("'qty' was unexpected" in v for v in caught)
+
+
+async def test_variation_moved_to_another_parent_is_found_again(sandbox: Sandbox) -> None:
+    await sandbox.seed(
+        [{"sku": "MV-1", "title": "v", "price": "7.00", "quantity": 1, "parent_sku": "OLD-PARENT"}]
+    )
+    mp = sandbox.adapter()
+    old = (await mp.resolve_skus(["MV-1"]))["MV-1"]
+    # the shop rebuilt the product: old parent (and its variation) deleted, the SKU recreated under a new parent
+    assert (
+        await sandbox.woo("DELETE", f"/products/{old.product_id}", params={"force": "true"})
+    ).status_code == 200
+    await sandbox.seed(
+        [{"sku": "MV-1", "title": "v", "price": "7.00", "quantity": 1, "parent_sku": "NEW-PARENT"}]
+    )
+    result = await mp.set_quantities([QuantityUpdate(sku="MV-1", quantity=5)], idempotency_key="moved")
+    assert result.outcomes[0].status == "applied"
+    truth = (await sandbox.truth("MV-1"))["MV-1"]
+    assert truth["quantity"] == 5 and truth["parent_id"] != old.product_id
+    assert result.outcomes[0].external_id == str(truth["id"])

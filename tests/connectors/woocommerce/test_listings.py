@@ -71,3 +71,12 @@ async def test_page_size_is_capped_at_the_api_maximum(sandbox: Sandbox) -> None:
     mp = sandbox.adapter()
     page = await mp.list_listings(page_size=500)  # per_page > 100 would be a 400 rest_invalid_param
     assert len(page.items) == 12
+
+
+async def test_cursor_keeps_the_page_size_it_was_counted_in(sandbox: Sandbox) -> None:
+    mp = sandbox.adapter()
+    first = await mp.list_listings(page_size=5)
+    second = await mp.list_listings(first.next_cursor)  # no page_size: the cursor's 5 still applies
+    third = await mp.list_listings(second.next_cursor, page_size=100)
+    skus = [i.sku for p in (first, second, third) for i in p.items]
+    assert len(skus) == len(set(skus)) == 12 and third.next_cursor is None

@@ -62,7 +62,9 @@ async def test_paging_headers_and_links(sandbox: Sandbox) -> None:
     last = await sandbox.woo("GET", "/products", params={"per_page": 5, "page": 4})
     assert last.json() == [] and last.headers["x-wp-totalpages"] == "3"
     by_sku = await sandbox.woo(
-        "GET", "/products", params={"sku": "DEMO-MUG-02,DEMO-LAMP-04,NOPE", "_fields": "id,sku,type,parent_id"}
+        "GET",
+        "/products",
+        params={"sku": "DEMO-MUG-02,DEMO-LAMP-04,NOPE", "_fields": "id,sku,type,parent_id"},
     )
     assert sorted(p["sku"] for p in by_sku.json()) == ["DEMO-LAMP-04", "DEMO-MUG-02"]
     assert all(set(p) == {"id", "sku", "type", "parent_id"} for p in by_sku.json())  # WP's _fields
