@@ -23,7 +23,7 @@ from connectors.marketplace.config import AccountConfig
 from connectors.marketplace.port import WaitCallback
 from connectors.marketplace.shopify import documents as docs
 from connectors.marketplace.shopify import listings, mapping
-from connectors.marketplace.shopify.catalog import Catalog, gid_kind
+from connectors.marketplace.shopify.catalog import Catalog
 from connectors.marketplace.shopify.client import ShopifyGraphQL
 from connectors.marketplace.shopify.inventory import MAX_INT32, QuantityWriter, _Item
 from connectors.marketplace.shopify.prices import PriceWriter
@@ -50,6 +50,7 @@ SANDBOX_CREDENTIALS: dict[str, str] = {
 MAX_LISTINGS_PAGE = (
     1000 - docs.LISTINGS.cost
 ) // docs.LISTINGS.node_cost  # one page must fit the 1,000-point cap
+INVENTORY_ITEM_GID = "gid://shopify/InventoryItem/"
 ORDERS_PAGE = 25  # 25 orders x (1 + 10 line items x 3) + 2 = 827 points
 WEBHOOK_KINDS = {
     "orders/create": "order_created",
@@ -157,7 +158,7 @@ class ShopifyMarketplace:
         items: list[_Item] = []
         lookup = []
         for n, u in todo:
-            if gid_kind(u.external_variant_id) == "InventoryItem":
+            if u.external_variant_id and u.external_variant_id.startswith(INVENTORY_ITEM_GID):
                 items.append(_Item(n, u, u.external_variant_id))  # type: ignore[arg-type]
             elif u.sku in self.catalog.by_sku:
                 items.append(_Item(n, u, self.catalog.by_sku[u.sku].inventory_item_id))

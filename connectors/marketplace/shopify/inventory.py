@@ -168,12 +168,8 @@ class QuantityWriter:
 
 def _outcome(i: _Item, status: str, code: str | None = None, message: str | None = None) -> ItemOutcome:
     return ItemOutcome(
-        sku=i.update.sku,
-        status=status,
-        code=code,
-        message=message,
-        external_id=i.inventory_item_id,  # type: ignore[arg-type]
-    )
+        sku=i.update.sku, status=status, code=code, message=message, external_id=i.inventory_item_id
+    )  # type: ignore[arg-type]
 
 
 def _chunks(items: list[_Item], size: int) -> list[list[_Item]]:
