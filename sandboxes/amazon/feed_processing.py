@@ -14,7 +14,7 @@ from typing import Any
 
 from sandboxes.amazon.attributes import ListingValues, apply_attributes, apply_patches
 from sandboxes.amazon.common import AmazonSandbox
-from sandboxes.amazon.listings import render_item, write_listing
+from sandboxes.amazon.items import render_item, write_listing
 from sandboxes.amazon.store import get_listings
 
 OPERATIONS = ("UPDATE", "PARTIAL_UPDATE", "PATCH", "DELETE")
