@@ -1,10 +1,9 @@
-"""Mutation resolvers: userErrors for invalid input (nothing applied), real changes recorded as effects, webhooks
-queued on the context for inventory changes and cancellations."""
+"""Product mutation resolvers (productSet, productUpdate, productVariantsBulkUpdate): userErrors for invalid input
+(nothing applied), real changes recorded as effects."""
 
 from __future__ import annotations
 
 import json
-import uuid
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -13,7 +12,7 @@ from graphql import GraphQLResolveInfo, GraphQLSchema
 from sandboxes.shopify import db
 from sandboxes.shopify.inventory import set_quantities
 from sandboxes.shopify.objects import Ctx, product_obj, variant_obj
-from sandboxes.shopify.webhooks import inventory_level_payload, order_payload
+from sandboxes.shopify.orders import resolve_order_cancel
 
 MAX_VARIANTS = 2048
 
@@ -81,7 +80,7 @@ def resolve_product_set(
             "product": None,
             "userErrors": [_ue("PRODUCT_DOES_NOT_EXIST", ["input", "id"], "Product does not exist")],
         }
-    if pid is None and not (input.get("title") or "").strip():
+    if (pid is None or "title" in input) and not (input.get("title") or "").strip():
         return {
             "product": None,
             "userErrors": [_ue("INVALID_PRODUCT", ["input", "title"], "Title can't be blank")],
@@ -293,75 +292,6 @@ def resolve_variants_bulk_update(
         "product": _product(ctx, pid),
         "productVariants": updated if changes or not errors else None,
         "userErrors": errors,
-    }
-
-
-# ---- orderCancel -------------------------------------------------------------------------------------------------
-def resolve_order_cancel(
-    _: Any,
-    info: GraphQLResolveInfo,
-    orderId: str,
-    refund: bool,
-    restock: bool,
-    reason: str,
-    notifyCustomer: bool | None = None,
-    staffNote: str | None = None,
-) -> dict[str, Any]:
-    ctx = _ctx(info)
-    oid = db.parse_gid(orderId, "Order")
-    row = ctx.store.one("SELECT * FROM shp_order WHERE id = ?", [oid]) if oid else None
-    if row is None:
-        err = {"code": "NOT_FOUND", "field": ["orderId"], "message": "Order does not exist"}
-        return {
-            "job": None,
-            "orderCancelUserErrors": [err],
-            "userErrors": [{"field": err["field"], "message": err["message"]}],
-        }
-    if row["cancelled_at"]:
-        err = {"code": "INVALID", "field": ["orderId"], "message": "Order has already been cancelled"}
-        return {
-            "job": None,
-            "orderCancelUserErrors": [err],
-            "userErrors": [{"field": err["field"], "message": err["message"]}],
-        }
-    now = db.now_iso()
-    effects, levels = [], []
-    with ctx.store.tx() as c:
-        c.execute(
-            "UPDATE shp_order SET cancelled_at = ?, cancel_reason = ?, updated_at = ?, financial_status = ? WHERE id = ?",
-            (now, reason, now, "REFUNDED" if refund else "VOIDED", oid),
-        )
-        lines = c.execute("SELECT * FROM shp_line WHERE order_id = ?", (oid,)).fetchall()
-        c.execute("UPDATE shp_line SET current_quantity = 0 WHERE order_id = ?", (oid,))
-        if restock:
-            for ln in lines:
-                if ln["variant_id"] is None:
-                    continue
-                iid = db.item_id(ln["variant_id"])
-                lv = c.execute(
-                    "SELECT * FROM shp_level WHERE inventory_item_id = ? AND location_id = ?",
-                    (iid, db.LOCATION_ID),
-                ).fetchone()
-                if lv is None:
-                    continue
-                new = lv["available"] + ln["current_quantity"]
-                c.execute(
-                    "UPDATE shp_level SET available = ?, on_hand = on_hand + ?, updated_at = ? "
-                    "WHERE inventory_item_id = ? AND location_id = ?",
-                    (new, ln["current_quantity"], now, iid, db.LOCATION_ID),
-                )
-                effects.append((ln["sku"], "available", lv["available"], new))
-                levels.append(inventory_level_payload(iid, db.LOCATION_ID, new, now))
-    effects.append((f"order:{oid}", "status", "open", "cancelled"))
-    ctx.state.record_effects(effects)
-    order = ctx.store.one("SELECT * FROM shp_order WHERE id = ?", [oid])
-    lines_now = ctx.store.query("SELECT * FROM shp_line WHERE order_id = ?", [oid])
-    ctx.events.append(("orders/cancelled", order_payload(order, lines_now)))
-    ctx.events += [("inventory_levels/update", p) for p in levels]
-    return {
-        "job": {"id": f"gid://shopify/Job/{uuid.uuid4()}", "done": True},
-        "orderCancelUserErrors": [],
-        "userErrors": [],
     }
 
 
