@@ -133,7 +133,8 @@ def router(sbx: AmazonSandbox) -> APIRouter:
             asin = row["asin"] if row else None
         else:
             asin = key if asin_for_identifier(store, "asin", key) else None
-            row = store.one("SELECT price FROM az_listing WHERE asin = ? AND deleted = 0 LIMIT 1", (key,))
+            owned = store.one("SELECT price FROM az_listing WHERE asin = ? AND deleted = 0 LIMIT 1", (key,))
+            row = dict(owned) if owned else None
         ident: dict[str, Any] = {
             "MarketplaceASIN": {"MarketplaceId": sbx.marketplace_id, "ASIN": asin or key}
         }

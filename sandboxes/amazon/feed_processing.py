@@ -148,7 +148,9 @@ def _persist(
     working: dict[str, tuple[ListingValues | None, str]],
 ) -> None:
     now = time.time()
-    updates, deletes, effects = [], [], []
+    updates: list[tuple[Any, ...]] = []
+    deletes: list[tuple[float, str]] = []
+    effects: list[tuple[str, str, Any, Any]] = []
     for sku, (new, product_type) in working.items():
         row = before.get(sku)
         entity = f"listing:{sku}"

@@ -215,7 +215,7 @@ class FeedRunner:
         status = feed["processingStatus"]
         report = await self.report(feed["resultFeedDocumentId"]) if feed.get("resultFeedDocumentId") else {}
         if status != "DONE":
-            first = next(iter(report.get("issues") or []), {})
+            first: dict[str, Any] = next(iter(report.get("issues") or []), {})
             code = f"FEED_{status}"
             text = first.get("message") or f"feed {feed['feedId']} ended {status}; its changes are unknown"
             return [ItemOutcome(sku=m.sku, status="failed", code=code, message=text) for m in messages]

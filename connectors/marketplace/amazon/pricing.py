@@ -89,7 +89,7 @@ class PricingApi:
             for group in item.get("identifiers") or []:
                 for i in group.get("identifiers") or []:
                     ids.setdefault(i["identifierType"].lower(), i["identifier"])
-            summary = next(iter(item.get("summaries") or []), {})
+            summary: dict[str, Any] = next(iter(item.get("summaries") or []), {})
             for ident in asked:
                 if ids.get(ident.type) == ident.value or (
                     ident.type == "asin" and ident.value == item["asin"]

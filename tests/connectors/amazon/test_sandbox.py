@@ -63,11 +63,12 @@ async def test_feeds_progress_without_polling_on_a_real_server(live_amazon: Amaz
                 },
             )
         ).json()["feedId"]
-        seen = []
+        seen: list[str] = []
         for _ in range(100):  # read the store, not the API: no poll drives the state machine here
             row = live_amazon.sbx.state.store.one(
                 "SELECT status FROM az_feed WHERE feed_id = ?", (int(feed_id),)
             )
+            assert row is not None
             if not seen or seen[-1] != row["status"]:
                 seen.append(row["status"])
             if row["status"] == "DONE":
