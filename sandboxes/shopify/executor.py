@@ -8,12 +8,13 @@ actual cost, and answer `extensions.cost` with the bucket's throttleStatus like 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from graphql import (
     DocumentNode,
     FragmentDefinitionNode,
     GraphQLError,
+    GraphQLObjectType,
     execute_sync,
     get_operation_ast,
     parse,
@@ -37,7 +38,8 @@ def schema_with_resolvers() -> Any:
     if not _attached:  # resolvers read everything from the per-request context: attaching once is enough
         queries.attach(schema)
         mutations.attach(schema)
-        schema.type_map["InventoryAdjustmentGroup"].fields["changes"].resolve = inventory.resolve_changes  # type: ignore[union-attr]
+        group = cast(GraphQLObjectType, schema.type_map["InventoryAdjustmentGroup"])
+        group.fields["changes"].resolve = inventory.resolve_changes
         _attached = True
     return schema
 
@@ -57,11 +59,12 @@ class Executor:
     def _document(self, query: str) -> tuple[DocumentNode | None, list[dict[str, Any]]]:
         hit = self._documents.get(query)
         if hit is None:
+            doc: DocumentNode | None
             try:
-                doc: DocumentNode | None = parse(query)
-                errors = [e.formatted for e in validate(self.schema, doc)]  # type: ignore[arg-type]
+                doc = parse(query)
+                errors = [dict(e.formatted) for e in validate(self.schema, doc)]
             except GraphQLError as exc:
-                doc, errors = None, [exc.formatted]
+                doc, errors = None, [dict(exc.formatted)]
             for e in errors:
                 e.setdefault("extensions", {"code": "GRAPHQL_VALIDATION_FAILED"})
             hit = (doc if not errors else None, errors)
@@ -129,7 +132,7 @@ class Executor:
 
 
 def _shopify_error(e: GraphQLError) -> dict[str, Any]:
-    out = e.formatted
+    out: dict[str, Any] = dict(e.formatted)
     if not isinstance(e.original_error, GraphQLError) and e.original_error is not None and not e.path:
         out.setdefault("extensions", {"code": "INTERNAL_SERVER_ERROR"})
     elif e.path is None:

@@ -167,7 +167,7 @@ def set_quantities(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> d
             changes.append({"name": n, "delta": delta, "quantityAfterChange": after[n], "item": item,
                             "location": location_obj(), "ledgerDocumentUri": None})  # fmt: skip
         sku = skus.get(db.variant_id_of_item(iid))
-        effects.append((sku, "available", level["available"], after["available"]))
+        effects.append((sku or f"item:{iid}", "available", level["available"], after["available"]))
         events.append(
             ("inventory_levels/update", inventory_level_payload(iid, db.LOCATION_ID, after["available"], now))
         )

@@ -119,7 +119,7 @@ def resolve_product_set(
                 )
             if input.get("status") and old["status"] != input["status"]:
                 for (sku,) in c.execute("SELECT sku FROM shp_variant WHERE product_id = ?", (pid,)):
-                    effects.append((sku, "status", old["status"], input["status"]))
+                    effects.append((sku or f"product:{pid}", "status", old["status"], input["status"]))
         if input.get("variants") is not None:
             effects += _replace_variants(c, pid, input["variants"], now)
     ctx.state.record_effects(effects)
@@ -165,10 +165,11 @@ def _replace_variants(
                 "VALUES (?,?,?,?,?)",
                 (db.item_id(vid), db.LOCATION_ID, qty, qty, now),
             )
+            entity = sku or f"variant:{vid}"  # effects are keyed by SKU; a variant may have none
             effects += [
-                (sku, "status", None, "ACTIVE"),
-                (sku, "price", None, str(price)),
-                (sku, "available", None, qty),
+                (entity, "status", None, "ACTIVE"),
+                (entity, "price", None, str(price)),
+                (entity, "available", None, qty),
             ]
         else:
             old = existing[vid]
@@ -179,13 +180,13 @@ def _replace_variants(
                 "WHERE id = ?",
                 (new_sku, v.get("barcode"), new_price, now, vid),
             )
-            effects.append((new_sku, "price", old["price"], new_price))
+            effects.append((new_sku or f"variant:{vid}", "price", old["price"], new_price))
         keep.add(vid)
     for vid, row in existing.items():
         if vid not in keep:
             c.execute("DELETE FROM shp_variant WHERE id = ?", (vid,))
             c.execute("DELETE FROM shp_level WHERE inventory_item_id = ?", (db.item_id(vid),))
-            effects.append((row["sku"], "status", "ACTIVE", "DELETED"))
+            effects.append((row["sku"] or f"variant:{vid}", "status", "ACTIVE", "DELETED"))
     return effects
 
 
@@ -276,7 +277,7 @@ def resolve_variants_bulk_update(
                 "UPDATE shp_variant SET price = ?, barcode = COALESCE(?, barcode), updated_at = ? WHERE id = ?",
                 (new_price, v.get("barcode"), now, vid),
             )
-            effects.append((old["sku"], "price", old["price"], new_price))
+            effects.append((old["sku"] or f"variant:{vid}", "price", old["price"], new_price))
     ctx.state.record_effects(effects)
     updated = (
         [

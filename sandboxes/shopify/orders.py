@@ -72,6 +72,7 @@ def resolve_order_cancel(
     ctx.state.record_effects(effects)
     order = ctx.store.one("SELECT * FROM shp_order WHERE id = ?", [oid])
     lines_now = ctx.store.query("SELECT * FROM shp_line WHERE order_id = ?", [oid])
+    assert order is not None
     ctx.events.append(("orders/cancelled", order_payload(order, lines_now)))
     ctx.events += [("inventory_levels/update", p) for p in levels]
     return {

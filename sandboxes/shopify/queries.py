@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from graphql import GraphQLError, GraphQLResolveInfo, GraphQLSchema
+from graphql import GraphQLError, GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
 
 from sandboxes.shopify import db
 from sandboxes.shopify.objects import (
@@ -300,11 +300,11 @@ def attach(schema: GraphQLSchema) -> None:
         "orders": resolve_orders,
     }.items():
         q.fields[name].resolve = fn
-    t = schema.type_map
-    t["InventoryItem"].fields["inventoryLevel"].resolve = resolve_inventory_level  # type: ignore[union-attr]
-    t["InventoryLevel"].fields["quantities"].resolve = resolve_quantities  # type: ignore[union-attr]
-    t["InventoryLevel"].fields["item"].resolve = resolve_level_item  # type: ignore[union-attr]
-    t["Product"].fields["variantsCount"].resolve = resolve_variants_count  # type: ignore[union-attr]
-    t["Product"].fields["variants"].resolve = resolve_product_variants_field  # type: ignore[union-attr]
-    t["Order"].fields["lineItems"].resolve = resolve_line_items  # type: ignore[union-attr]
-    t["LineItem"].fields["variant"].resolve = resolve_line_variant  # type: ignore[union-attr]
+    t = cast(dict[str, GraphQLObjectType], schema.type_map)
+    t["InventoryItem"].fields["inventoryLevel"].resolve = resolve_inventory_level
+    t["InventoryLevel"].fields["quantities"].resolve = resolve_quantities
+    t["InventoryLevel"].fields["item"].resolve = resolve_level_item
+    t["Product"].fields["variantsCount"].resolve = resolve_variants_count
+    t["Product"].fields["variants"].resolve = resolve_product_variants_field
+    t["Order"].fields["lineItems"].resolve = resolve_line_items
+    t["LineItem"].fields["variant"].resolve = resolve_line_variant

@@ -157,6 +157,7 @@ def sandbox_router(state: SandboxState, emitter: WebhookEmitter, executor: Execu
         state.record_effects([*effects, (f"order:{oid}", "status", None, "open")])
         order = store.one("SELECT * FROM shp_order WHERE id = ?", (oid,))
         lines = store.query("SELECT * FROM shp_line WHERE order_id = ?", (oid,))
+        assert order is not None
         emit(state, emitter, "orders/create", order_payload(order, lines))
         for payload in levels:
             emit(state, emitter, "inventory_levels/update", payload)

@@ -172,7 +172,7 @@ class ShopifyMarketplace:
                 else:
                     outcomes[n] = _unknown(u.sku, self.catalog)
         writer = QuantityWriter(self.gql, location_id=location, chunk_size=self.max_batch,
-                                concurrency=self.concurrency, reason=self._reason)  # fmt: skip
+                                concurrency=self.concurrency, reason=self._reason, on_wait=on_wait)  # fmt: skip
         outcomes.update(await writer.write(items, idempotency_key))
         return BulkResult(outcomes=[outcomes[n] for n in range(len(updates))])
 
@@ -180,7 +180,9 @@ class ShopifyMarketplace:
         self, updates: Sequence[PriceUpdate], *, idempotency_key: str, on_wait: WaitCallback | None = None
     ) -> BulkResult:
         _, currency = await self._shop()
-        writer = PriceWriter(self.gql, self.catalog, currency=currency, concurrency=self.concurrency)
+        writer = PriceWriter(
+            self.gql, self.catalog, currency=currency, concurrency=self.concurrency, on_wait=on_wait
+        )
         return await writer.write(updates, idempotency_key)
 
     # ---- orders --------------------------------------------------------------------------------------------------

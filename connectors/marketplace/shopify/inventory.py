@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from connectors.errors import RetryableError, ValidationError
+from connectors.marketplace.port import WaitCallback
 from connectors.marketplace.shopify import documents as docs
 from connectors.marketplace.shopify.client import ShopifyGraphQL
 from connectors.marketplace.types import ItemOutcome, QuantityUpdate
@@ -44,13 +45,22 @@ def _index(field: list[str] | None) -> int | None:
 
 class QuantityWriter:
     def __init__(
-        self, gql: ShopifyGraphQL, *, location_id: str, chunk_size: int, concurrency: int, reason: str
+        self,
+        gql: ShopifyGraphQL,
+        *,
+        location_id: str,
+        chunk_size: int,
+        concurrency: int,
+        reason: str,
+        on_wait: WaitCallback | None = None,
     ):
         self.gql = gql
         self.location_id = location_id
         self.chunk_size = chunk_size
         self.reason = reason
         self._sem = asyncio.Semaphore(concurrency)
+        self._on_wait = on_wait  # an activity's heartbeat: a throttled 100,000-SKU run takes a while
+        self._calls = 0
 
     async def write(self, items: Sequence[_Item], key: str) -> dict[int, ItemOutcome]:
         guarded = [i for i in items if i.update.expected_quantity is not None]
@@ -97,6 +107,9 @@ class QuantityWriter:
                     data = await self.gql.execute(
                         docs.SET_QUANTITIES, {"input": self._input(pending, guarded, k)}, idempotency_key=k
                     )
+                self._calls += 1
+                if self._on_wait is not None:
+                    self._on_wait(f"shopify inventorySetQuantities: {self._calls} calls answered")
             except RetryableError as exc:
                 out.update(
                     {i.pos: _outcome(i, "failed", exc.code or type(exc).__name__, str(exc)) for i in pending}

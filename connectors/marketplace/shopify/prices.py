@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Sequence
 
 from connectors.errors import RetryableError, ValidationError
+from connectors.marketplace.port import WaitCallback
 from connectors.marketplace.shopify import documents as docs
 from connectors.marketplace.shopify.catalog import Catalog, VariantRef
 from connectors.marketplace.shopify.client import ShopifyGraphQL
@@ -22,11 +23,21 @@ def _index(field: list[str] | None) -> int | None:
 
 
 class PriceWriter:
-    def __init__(self, gql: ShopifyGraphQL, catalog: Catalog, *, currency: str, concurrency: int) -> None:
+    def __init__(
+        self,
+        gql: ShopifyGraphQL,
+        catalog: Catalog,
+        *,
+        currency: str,
+        concurrency: int,
+        on_wait: WaitCallback | None = None,
+    ) -> None:
         self.gql = gql
         self.catalog = catalog
         self.currency = currency
         self._sem = asyncio.Semaphore(concurrency)
+        self._on_wait = on_wait
+        self._calls = 0
 
     async def write(self, updates: Sequence[PriceUpdate], key: str) -> BulkResult:
         out: dict[int, ItemOutcome] = {}
@@ -69,6 +80,9 @@ class PriceWriter:
                 data = await self.gql.execute(
                     docs.SET_PRICES, {"productId": product_id, "variants": variants}, idempotency_key=k
                 )
+            self._calls += 1
+            if self._on_wait is not None:
+                self._on_wait(f"shopify productVariantsBulkUpdate: {self._calls} products answered")
         except RetryableError as exc:
             return every("failed", exc.code or type(exc).__name__, str(exc))
         except ValidationError as exc:

@@ -27,6 +27,11 @@ def test_every_adapter_document_is_valid_against_the_official_schema() -> None:
         assert contract.operation_names(parse(doc.text)) == [doc.name]
 
 
+def test_all_lists_every_document_the_module_defines() -> None:
+    defined = {v.name for v in vars(docs).values() if isinstance(v, docs.Document)}
+    assert defined == {d.name for d in docs.ALL}
+
+
 def test_every_adapter_document_is_valid_against_the_sandbox_subset() -> None:
     for doc in docs.ALL:
         assert contract.validation_errors(subset_schema(), doc.text) == [], doc.name

@@ -16,9 +16,13 @@ async def test_quantities_are_applied_in_chunks_at_the_demo_location(
     a: ShopifyMarketplace = make_adapter(quantities_per_call=250)
     page = await a.list_listings()  # fills the SKU -> inventory item cache for the first 199
     assert page.items and page.items[0].extra["location_id"] == "gid://shopify/Location/71234567890"
+    beats: list[str] = []
     result = await a.set_quantities(
-        [QuantityUpdate(sku=s, quantity=i % 7) for i, s in enumerate(skus)], idempotency_key="bulk-1"
+        [QuantityUpdate(sku=s, quantity=i % 7) for i, s in enumerate(skus)],
+        idempotency_key="bulk-1",
+        on_wait=beats.append,
     )
+    assert len(beats) == 3  # one heartbeat per answered call, for the activity driving a long (throttled) run
     assert [o.status for o in result.outcomes] == ["applied"] * 600
     assert [o.sku for o in result.outcomes] == skus
     assert (await truth(control, skus[8]))["quantity"] == 1
