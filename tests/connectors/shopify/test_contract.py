@@ -122,3 +122,21 @@ async def test_one_exchange_of_every_document(
     await a.cancel_order(bought.json()["order_id"], reason="inventory", idempotency_key="c7")
     seen = set(recorder.operations())
     assert {d.name for d in docs.ALL} <= seen, {d.name for d in docs.ALL} - seen
+
+
+async def test_factory_and_sandbox_accounts_build_the_shopify_adapter(tmp_settings) -> None:  # type: ignore[no-untyped-def]
+    from connectors.marketplace.accounts import account_config, sandbox_credentials
+    from connectors.marketplace.factory import build_marketplace
+    from merchflow.db.models import MarketplaceAccount
+
+    assert sandbox_credentials("shopify") == SANDBOX_CREDENTIALS
+    row = MarketplaceAccount(id=1, marketplace="shopify", name="sandbox", credentials_ref="sandbox-shopify")
+    cfg = account_config(row, tmp_settings)
+    assert cfg.base_url == "http://127.0.0.1:8703"
+    adapter = build_marketplace(cfg)
+    try:
+        assert isinstance(adapter, ShopifyMarketplace) and adapter.max_batch == 250
+        assert adapter.gql.can_refresh  # the sandbox's client credentials, as SecretStr
+        assert "merchflow-sandbox-client-secret" not in repr(cfg)
+    finally:
+        await adapter.aclose()
