@@ -14,9 +14,10 @@ class OrderSyncInput(BaseModel):
     account_id: int
     marketplace: str
     order_id: str
+    # empty: the marketplace's notification carried ids only (eBay); the workflow reads the order first
     lines: list[OrderLinePayload]
     source: str = "webhook"  # webhook | poll | api
-    policy: str = "cancel"  # cancel | backorder
+    policy: str | None = None  # cancel | backorder; None: the worker's settings.shortage_policy
     received_at: float | None = None  # epoch seconds at webhook receipt, for latency figures
 
 
@@ -25,6 +26,7 @@ class AllocateResult(BaseModel):
     duplicate: bool = False
     allocated: list[str] = []
     short: list[dict[str, object]] = []
+    accounts: list[int] = []  # accounts listing the order's SKUs (push targets)
 
 
 class PushInput(BaseModel):
@@ -58,6 +60,7 @@ class OrderSyncResult(BaseModel):
     pushed: dict[int, int] = {}  # account id -> SKUs applied
     failed: dict[int, list[str]] = {}
     cancelled_on_marketplace: bool = False
+    cancel_message: str | None = None
 
 
 class CancelInput(BaseModel):
@@ -65,6 +68,22 @@ class CancelInput(BaseModel):
     order_id: str
     reason: str
     idempotency_key: str
+
+
+class CancelResult(BaseModel):
+    status: str  # applied | rejected | failed (marketplace outcome of the cancellation)
+    message: str | None = None
+
+
+class FetchOrderInput(BaseModel):
+    account_id: int
+    order_id: str
+
+
+class FetchOrderResult(BaseModel):
+    found: bool
+    cancelled: bool = False
+    lines: list[OrderLinePayload] = []
 
 
 class ReconcileInput(BaseModel):
@@ -134,7 +153,7 @@ class PublishInput(BaseModel):
 
 class PollInput(BaseModel):
     account_id: int
-    policy: str = "cancel"
+    policy: str | None = None  # None: the worker's settings.shortage_policy
     max_pages: int = 20
 
 

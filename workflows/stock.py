@@ -16,6 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.stock_payloads import (
         AccountRef,
         CancelInput,
+        FetchOrderInput,
         OrderSyncInput,
         OrderSyncResult,
         PollInput,
@@ -30,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         ReconcileResult,
         SaveCursorInput,
     )
+    from activities.stock_reconcile import StockReconcileActivities
     from merchflow.temporal import MARKETPLACE, SKU
 
 FAST = RetryPolicy(
@@ -79,14 +81,29 @@ async def push_with_item_retries(account_id: int, skus: list[str], reason: str, 
 class OrderSyncWorkflow:
     @workflow.run
     async def run(self, inp: OrderSyncInput) -> OrderSyncResult:
+        workflow.upsert_search_attributes([MARKETPLACE.value_set(inp.marketplace)])
+        if not inp.lines:  # the notification carried ids only: read the whole order first
+            fetched = await workflow.execute_activity_method(
+                StockActivities.fetch_order,
+                FetchOrderInput(account_id=inp.account_id, order_id=inp.order_id),
+                start_to_close_timeout=timedelta(seconds=60),
+                retry_policy=RetryPolicy(
+                    initial_interval=timedelta(milliseconds=300),
+                    maximum_interval=timedelta(seconds=30),
+                    maximum_attempts=20,
+                ),
+            )
+            if fetched.cancelled or not fetched.lines:
+                return OrderSyncResult(order_id=inp.order_id, status="ignored", duplicate=False)
+            inp = inp.model_copy(update={"lines": fetched.lines})
         skus = sorted({line.sku for line in inp.lines})
-        workflow.upsert_search_attributes([SKU.value_set(skus[0]), MARKETPLACE.value_set(inp.marketplace)])
+        workflow.upsert_search_attributes([SKU.value_set(skus[0])])
         alloc = await workflow.execute_activity_method(
             StockActivities.allocate_order, inp, start_to_close_timeout=DB, retry_policy=FAST
         )
         result = OrderSyncResult(order_id=inp.order_id, status=alloc.status, duplicate=alloc.duplicate)
         if alloc.status == "cancelled":
-            await workflow.execute_activity_method(
+            cancel = await workflow.execute_activity_method(
                 StockActivities.cancel_order,
                 CancelInput(
                     account_id=inp.account_id,
@@ -97,16 +114,15 @@ class OrderSyncWorkflow:
                 start_to_close_timeout=PUSH,
                 retry_policy=FAST,
             )
-            result.cancelled_on_marketplace = True
-            # the marketplace took the unit off its own count when it sold: put back the master's truth there
-            targets = [inp.account_id]
+            result.cancelled_on_marketplace = cancel.status == "applied"
+            result.cancel_message = cancel.message
+            # nothing moved in the master, but the selling marketplace took the units off its own count
+            targets = [a for a in alloc.accounts if a == inp.account_id]
+        elif alloc.status == "backordered":
+            # the selling marketplace counted a sale the master could not fill: every channel gets the truth
+            targets = alloc.accounts
         else:
-            targets = await workflow.execute_activity_method(
-                StockActivities.accounts_listing,
-                PublishInput(skus=skus, reason="order", exclude_account_id=inp.account_id),
-                start_to_close_timeout=DB,
-                retry_policy=FAST,
-            )
+            targets = [a for a in alloc.accounts if a != inp.account_id]
         key = f"{workflow.info().workflow_id}"
         pushes = await asyncio.gather(
             *(push_with_item_retries(a, skus, f"order {inp.order_id}", f"{key}:{a}") for a in targets)
@@ -162,7 +178,7 @@ class ReconcileAccountWorkflow:
         self.progress = p
         if not inp.started:
             await workflow.execute_activity_method(
-                StockActivities.reconcile_start,
+                StockReconcileActivities.reconcile_start,
                 ReconcileBatchInput(
                     run_id=inp.run_id,
                     account_id=inp.account_id,
@@ -176,7 +192,7 @@ class ReconcileAccountWorkflow:
         cursor = inp.cursor
         while True:
             batch = await workflow.execute_activity_method(
-                StockActivities.reconcile_batch,
+                StockReconcileActivities.reconcile_batch,
                 ReconcileBatchInput(
                     run_id=inp.run_id,
                     account_id=inp.account_id,
@@ -215,7 +231,7 @@ class ReconcileAccountWorkflow:
                 )
         p.status = "completed"
         await workflow.execute_activity_method(
-            StockActivities.reconcile_close, p, start_to_close_timeout=timedelta(minutes=5), retry_policy=FAST
+            StockReconcileActivities.reconcile_close, p, start_to_close_timeout=timedelta(minutes=5), retry_policy=FAST
         )
         return p
 

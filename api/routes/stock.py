@@ -110,10 +110,11 @@ async def receive_webhook(
     fresh = await asyncio.to_thread(dedupe)
     if not fresh:
         return JSONResponse({"status": "duplicate", "event_id": event.event_id}, status_code=200)
-    if event.order is None or event.kind not in ("order_created", "order_updated"):
+    if event.order is None or event.order.cancelled or event.kind not in ("order_created", "order_updated"):
         return JSONResponse(
             {"status": "ignored", "event_id": event.event_id, "kind": event.kind}, status_code=202
         )
+    # An order without lines (eBay notifies ids only) is read by the workflow itself.
     order = OrderSyncInput(
         account_id=row.id or 0,
         marketplace=marketplace,
@@ -122,14 +123,26 @@ async def receive_webhook(
         lines=[OrderLinePayload(sku=line.sku, quantity=line.quantity) for line in event.order.lines],
         received_at=received,
     )
-    if not order.lines:
-        return JSONResponse(
-            {"status": "ignored", "event_id": event.event_id, "reason": "no lines"}, status_code=202
-        )
-    wid = await start_order_workflow(temporal, settings, order)
+    try:
+        wid = await start_order_workflow(temporal, settings, order)
+    except RPCError as exc:
+        # Forget the event so the marketplace's redelivery is processed, not answered "duplicate".
+        await asyncio.to_thread(forget, engine, row.id or 0, event.event_id[:200])
+        log.warning("order workflow not started", marketplace=marketplace, error=str(exc))
+        raise ApiError(503, "could not start processing; deliver again") from exc
     return JSONResponse(
         {"status": "accepted", "event_id": event.event_id, "workflow_id": wid}, status_code=202
     )
+
+
+def forget(engine: sa.Engine, account_id: int, event_id: str) -> None:
+    with session_scope(engine) as s:
+        s.execute(
+            sa.delete(WebhookEvent).where(
+                WebhookEvent.account_id == account_id,  # type: ignore[arg-type]
+                WebhookEvent.event_id == event_id,  # type: ignore[arg-type]
+            )
+        )
 
 
 # ---------------------------------------------------------------- reconciles

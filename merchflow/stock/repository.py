@@ -123,6 +123,19 @@ def record_order(
                 )
             )
             allocated.append(sku)
+            # The selling marketplace already took the units off its own count; nobody pushes to it (a push
+            # racing its next sale could briefly offer a unit twice), so record its new count here.
+            listing = MarketplaceListing.__table__  # type: ignore[attr-defined]
+            session.connection().execute(
+                sa.update(listing)
+                .where(listing.c.account_id == account_id, listing.c.sku == sku)
+                .where(listing.c.quantity.is_not(None))
+                .values(
+                    quantity=sa.case(
+                        (listing.c.quantity > a.quantity, listing.c.quantity - a.quantity), else_=0
+                    )
+                )
+            )
     order = existing or MarketplaceOrder(account_id=account_id, marketplace=marketplace, order_id=order_id)
     order.status, order.source, order.workflow_id, order.processed_at = status, source, workflow_id, now
     order.lines = [{"sku": s, "quantity": q} for s, q in merged.items()]
@@ -205,6 +218,13 @@ class PublishTarget:
     last_published: int | None
     external_id: str | None
     external_variant_id: str | None
+    published_version: int = 0
+
+
+_L = MarketplaceListing.__table__  # type: ignore[attr-defined]
+_A = MarketplaceAccount.__table__  # type: ignore[attr-defined]
+_S = StockLevel.__table__  # type: ignore[attr-defined]
+IN_CHUNK = 5000  # SKUs per IN (...) list: well under SQLite's and PostgreSQL's bound-parameter limits
 
 
 def publish_targets(
@@ -214,58 +234,89 @@ def publish_targets(
     exclude_account_id: int | None = None,
     account_id: int | None = None,
 ) -> list[PublishTarget]:
-    """What every listing of these SKUs should show right now (read in the same transaction as the stock)."""
+    """What every listing of these SKUs should show right now (read in the same transaction as the stock).
+
+    Plain column rows, not ORM objects: a reconcile reads this for 100,000s of SKUs."""
     skus = sorted(set(skus))
-    if not skus:
-        return []
-    q = (
-        select(MarketplaceListing, MarketplaceAccount, StockLevel)
-        .join(MarketplaceAccount, MarketplaceAccount.id == MarketplaceListing.account_id)  # type: ignore[arg-type]
-        .join(StockLevel, StockLevel.sku == MarketplaceListing.sku, isouter=True)  # type: ignore[arg-type]
-        .where(MarketplaceListing.sku.in_(skus), MarketplaceAccount.enabled == True)  # type: ignore[attr-defined]  # noqa: E712
-        .where(MarketplaceListing.status != "ended")
-    )
-    if exclude_account_id is not None:
-        q = q.where(MarketplaceListing.account_id != exclude_account_id)
-    if account_id is not None:
-        q = q.where(MarketplaceListing.account_id == account_id)
-    out = []
-    for listing, account, level in session.exec(q).all():
-        on_hand, reserved, version = (level.on_hand, level.reserved, level.version) if level else (0, 0, 0)
-        out.append(
-            PublishTarget(
-                account_id=account.id or 0,
-                marketplace=account.marketplace,
-                sku=listing.sku,
-                quantity=available_to_publish(on_hand, reserved, account.safety_buffer),
-                version=version,
-                last_published=listing.quantity,
-                external_id=listing.external_id,
-                external_variant_id=listing.external_variant_id,
+    out: list[PublishTarget] = []
+    for i in range(0, len(skus), IN_CHUNK):
+        q = (
+            sa.select(
+                _L.c.account_id,
+                _A.c.marketplace,
+                _A.c.safety_buffer,
+                _L.c.sku,
+                _L.c.quantity,
+                _L.c.published_version,
+                _L.c.external_id,
+                _L.c.external_variant_id,
+                _S.c.on_hand,
+                _S.c.reserved,
+                _S.c.version,
             )
+            .select_from(_L.join(_A, _A.c.id == _L.c.account_id).outerjoin(_S, _S.c.sku == _L.c.sku))
+            .where(_L.c.sku.in_(skus[i : i + IN_CHUNK]), _A.c.enabled.is_(True), _L.c.status != "ended")
         )
+        if exclude_account_id is not None:
+            q = q.where(_L.c.account_id != exclude_account_id)
+        if account_id is not None:
+            q = q.where(_L.c.account_id == account_id)
+        for r in session.execute(q):
+            out.append(
+                PublishTarget(
+                    account_id=r.account_id,
+                    marketplace=r.marketplace,
+                    sku=r.sku,
+                    quantity=available_to_publish(r.on_hand or 0, r.reserved or 0, r.safety_buffer),
+                    version=r.version or 0,
+                    last_published=r.quantity,
+                    external_id=r.external_id,
+                    external_variant_id=r.external_variant_id,
+                    published_version=r.published_version,
+                )
+            )
     return out
 
 
 def mark_published(
     session: Session, *, account_id: int, rows: Sequence[tuple[str, int, int]], error: str | None = None
 ) -> int:
-    """Record (sku, quantity, version) as live on the account, never letting an older version overwrite a newer one."""
-    now = utcnow()
-    n = 0
-    for sku, quantity, version in rows:
-        res = session.execute(
-            sa.update(MarketplaceListing)
-            .where(MarketplaceListing.account_id == account_id, MarketplaceListing.sku == sku)  # type: ignore[arg-type]
-            .where(MarketplaceListing.published_version <= version)  # type: ignore[arg-type]
-            .values(quantity=quantity, published_version=version, last_synced_at=now, sync_error=error)
+    """Record (sku, quantity, version) as live on the account, never letting an older version overwrite a newer one.
+    One executemany for the whole list."""
+    if not rows:
+        return 0
+    stmt = (
+        sa.update(_L)
+        .where(_L.c.account_id == account_id, _L.c.sku == sa.bindparam("b_sku"))
+        .where(_L.c.published_version <= sa.bindparam("b_version"))
+        .values(
+            quantity=sa.bindparam("b_quantity"),
+            published_version=sa.bindparam("b_version"),
+            last_synced_at=utcnow(),
+            sync_error=error,
         )
-        n += res.rowcount or 0  # type: ignore[attr-defined]
-    return n
+    )
+    params = [{"b_sku": sku, "b_quantity": q, "b_version": v} for sku, q, v in rows]
+    res = session.connection().execute(stmt, params)
+    return max(0, res.rowcount or 0)
+
+
+def mark_seen(session: Session, *, account_id: int, skus: Sequence[str]) -> None:
+    """A reconcile found these listings showing what the master says: only their sync time moves. One statement per
+    few thousand SKUs (the close step reports listings this run never saw as missing on the marketplace)."""
+    now = utcnow()
+    for i in range(0, len(skus), IN_CHUNK):
+        session.connection().execute(
+            sa.update(_L)
+            .where(_L.c.account_id == account_id, _L.c.sku.in_(list(skus[i : i + IN_CHUNK])))
+            .values(last_synced_at=now, sync_error=None)
+        )
 
 
 def current_versions(session: Session, skus: Iterable[str]) -> dict[str, int]:
-    rows = session.exec(
-        select(StockLevel.sku, StockLevel.version).where(StockLevel.sku.in_(sorted(set(skus))))
-    ).all()  # type: ignore[attr-defined]
-    return {sku: version for sku, version in rows}
+    skus = sorted(set(skus))
+    out: dict[str, int] = {}
+    for i in range(0, len(skus), IN_CHUNK):
+        rows = session.execute(sa.select(_S.c.sku, _S.c.version).where(_S.c.sku.in_(skus[i : i + IN_CHUNK])))
+        out.update({sku: version for sku, version in rows})
+    return out

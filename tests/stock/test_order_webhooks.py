@@ -1,0 +1,121 @@
+"""Orders arriving by signed webhook from every sandbox marketplace, over real HTTP, into the real API, Temporal and
+worker: stock taken once, every other listing updated; duplicates, forgeries, and polling racing the webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable
+from typing import Any
+
+import httpx
+
+from activities.stock_payloads import PollInput, PollResult
+from tests.conftest import make_token
+from tests.stock.conftest import StackFactory
+from tests.stock.harness import on_hand
+from tests.stock.waiting import converged, eventually, orders, sales
+from workflows.stock import OrderPollWorkflow
+
+
+async def test_webhook_orders_take_stock_once_and_update_every_other_listing(
+    stack_any_db: StackFactory, marketplaces: tuple[str, ...]
+) -> None:
+    async with stack_any_db(stock={"SKU-A": 10, "SKU-B": 7}) as st:
+        token = make_token(st.engine, "viewer")
+        for n, mp in enumerate(marketplaces, start=1):
+            r = await st.sbx.buy(mp, "SKU-A", 1, order_id=f"{mp}-order-{n}")
+            assert r.status_code in (200, 201), r.text
+            await eventually(lambda: asyncio.to_thread(on_hand, st.engine, "SKU-A"), lambda v, n=n: v == 10 - n)
+            await converged(st, ["SKU-A", "SKU-B"])
+        views = {mp: await st.sbx.truth(mp, "SKU-A") for mp in marketplaces}
+        assert all(v == {"SKU-A": 10 - len(marketplaces)} for v in views.values()), views
+
+        # the ledger (through the API) shows one sale per order, each from its marketplace; once the last push
+        # has been recorded, every listing's published quantity is the marketplace's
+        left = 10 - len(marketplaces)
+        async with st.api(token) as api:
+            ledger = (await api.get("/api/v1/stock/SKU-A/ledger")).json()["items"]
+            stock = await eventually(
+                lambda: _json(api.get("/api/v1/stock/SKU-A")),
+                lambda s: {x["published_quantity"] for x in s["listings"]} == {left},
+            )
+        sold = [e for e in ledger if e["kind"] == "sale"]
+        assert sorted(e["source_marketplace"] for e in sold) == sorted(marketplaces)
+        assert all(e["quantity"] == -1 for e in sold)
+        assert stock["on_hand"] == 10 - len(marketplaces)
+        assert sorted(x["marketplace"] for x in stock["listings"]) == sorted(marketplaces)
+        assert on_hand(st.engine, "SKU-B") == 7
+        assert {o.status for o in orders(st)} == {"allocated"}
+
+        # every signed delivery sent again: answered as a duplicate, nothing moves
+        assert st.relay is not None
+        for mp in marketplaces:
+            deliveries = st.relay.for_marketplace(mp)
+            assert deliveries, f"{mp} sent no webhook"
+            for d in deliveries:
+                again = await st.relay.send(d)
+                assert again.status_code == 200 and again.json()["status"] == "duplicate", (mp, again.text)
+            # a forged one (body changed after signing, or no signature at all) is refused
+            forged = await st.relay.send(deliveries[0], body=deliveries[0].body.replace(b'"', b' "', 1))
+            assert forged.status_code == 401, (mp, forged.text)
+            async with st.api() as api:
+                bare = await api.post(
+                    f"/api/v1/webhooks/{mp}/sandbox", content=deliveries[0].body,
+                    headers={"content-type": "application/json"},
+                )  # fmt: skip
+            assert bare.status_code == 401, (mp, bare.text)
+        await asyncio.sleep(1)  # a wrongly started workflow would have moved stock by now
+        assert len(sales(st, "SKU-A")) == len(marketplaces)
+        assert on_hand(st.engine, "SKU-A") == 10 - len(marketplaces)
+
+
+async def _json(response: Awaitable[httpx.Response]) -> Any:
+    r = await response
+    r.raise_for_status()
+    return r.json()
+
+
+async def poll(st, mp: str) -> PollResult:  # type: ignore[no-untyped-def]
+    return await st.client.execute_workflow(
+        OrderPollWorkflow.run,
+        PollInput(account_id=st.accounts[mp]),
+        id=f"poll-{mp}-{uuid.uuid4().hex[:6]}",
+        task_queue=st.settings.task_queue("main"),
+    )
+
+
+async def test_polling_and_webhook_delivering_the_same_order_record_one_sale(
+    stack_any_db: StackFactory, marketplaces: tuple[str, ...]
+) -> None:
+    async with stack_any_db(stock={"SKU-P": 20}) as st:
+        assert st.relay is not None
+        # 1) the poller finds the order first; the (held back) webhook arrives afterwards
+        st.relay.hold = True
+        for mp in marketplaces:
+            assert (await st.sbx.buy(mp, "SKU-P", 2, order_id=f"{mp}-held")).status_code in (200, 201)
+        await eventually(
+            lambda: asyncio.sleep(0, st.relay.deliveries),  # type: ignore[union-attr]
+            lambda d: {x.path.split("/")[4] for x in d} >= set(marketplaces),
+        )
+        held = list(st.relay.deliveries)
+        st.relay.hold = False
+        await asyncio.sleep(2.5)  # WooCommerce lists an order once its second has settled (orders_settle_seconds)
+        seen = {mp: (await poll(st, mp)).orders_seen for mp in marketplaces}
+        assert all(n >= 1 for n in seen.values()), seen
+        await eventually(lambda: asyncio.to_thread(on_hand, st.engine, "SKU-P"), lambda v: v == 20 - 2 * len(marketplaces))
+        for d in held:
+            r = await st.relay.send(d)
+            assert r.status_code in (200, 202), r.text
+        # 2) the webhook first, then the poller finds the same order again
+        for mp in marketplaces:
+            assert (await st.sbx.buy(mp, "SKU-P", 1, order_id=f"{mp}-hooked")).status_code in (200, 201)
+        await eventually(lambda: asyncio.to_thread(on_hand, st.engine, "SKU-P"), lambda v: v == 20 - 3 * len(marketplaces))
+        await asyncio.sleep(2.5)
+        for mp in marketplaces:
+            await poll(st, mp)
+        await converged(st, ["SKU-P"])
+        assert len(sales(st, "SKU-P")) == 2 * len(marketplaces)
+        assert on_hand(st.engine, "SKU-P") == 20 - 3 * len(marketplaces)
+        by_source = sorted(o.source for o in orders(st))
+        assert by_source.count("poll") == len(marketplaces) and by_source.count("webhook") == len(marketplaces)
