@@ -157,9 +157,9 @@ async def test_lost_put_answer_is_not_applied_twice(amazon: AmazonEnv) -> None:
 
 async def test_timeout_is_retried(live_amazon: AmazonEnv) -> None:
     """A real server that hangs: the client times out (TransportError) and retries."""
-    mp, rec = live_amazon.adapter(timeout_seconds=0.3)
+    mp, rec = live_amazon.adapter(timeout_seconds=1.0)
     await mp.list_listings()  # token first, so the hang hits the SP-API call
-    live_amazon.faults(timeout_rate=1.0, timeout_seconds=1.0)
+    live_amazon.faults(timeout_rate=1.0, timeout_seconds=3.0)
     rec.after.append(restore_after_first(live_amazon, None))
     page = await mp.list_listings()
     assert page.items

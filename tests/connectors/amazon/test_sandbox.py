@@ -24,8 +24,9 @@ async def _token(c: httpx.AsyncClient) -> dict[str, str]:
 
 
 async def test_feeds_progress_without_polling_on_a_real_server(live_amazon: AmazonEnv) -> None:
-    live_amazon.sbx.knobs.feed_queue_seconds = 0.2
-    live_amazon.sbx.knobs.feed_progress_seconds = 0.2
+    # long enough that a loaded machine cannot skip over a state between two looks
+    live_amazon.sbx.knobs.feed_queue_seconds = 0.5
+    live_amazon.sbx.knobs.feed_progress_seconds = 0.5
     doc = {
         "header": {"sellerId": live_amazon.sbx.seller_id, "version": "2.0"},
         "messages": [
@@ -64,7 +65,7 @@ async def test_feeds_progress_without_polling_on_a_real_server(live_amazon: Amaz
             )
         ).json()["feedId"]
         seen: list[str] = []
-        for _ in range(100):  # read the store, not the API: no poll drives the state machine here
+        for _ in range(500):  # read the store, not the API: no poll drives the state machine here
             row = live_amazon.sbx.state.store.one(
                 "SELECT status FROM az_feed WHERE feed_id = ?", (int(feed_id),)
             )
