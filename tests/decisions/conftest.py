@@ -79,13 +79,16 @@ def deps(dec_settings: Settings, dec_engine: sa.Engine) -> Deps:
 _executor = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="dec-test")
 
 
-def make_worker(client: Client, deps: Deps, task_queue: str) -> Worker:
+def make_worker(client: Client, deps: Deps, task_queue: str, *, sticky: bool = True) -> Worker:
+    """`sticky=False` for a worker that will be stopped mid-workflow: the time-skipping server does not
+    redirect tasks from a dead worker's sticky queue the way a real cluster does after its timeout."""
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=activity_callables(DecisionActivities(deps)),
         activity_executor=_executor,
+        **({} if sticky else {"max_cached_workflows": 0}),
     )
 
 

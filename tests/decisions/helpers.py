@@ -40,3 +40,14 @@ def decision_row(engine: sa.Engine, decision_id: str) -> Decision:
         row = s.get(Decision, decision_id)
         assert row is not None
         return row
+
+
+async def wait_idle(handle: WorkflowHandle, attempts: int = 400) -> None:  # type: ignore[type-arg]
+    """Until the workflow only waits on its timer: no activity or workflow task in flight. The time-skipping
+    server does not skip time while a task is outstanding, so stopping the worker earlier would stall it."""
+    for _ in range(attempts):
+        raw = (await handle.describe()).raw_description
+        if not raw.pending_activities and not raw.HasField("pending_workflow_task"):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("workflow never became idle")
