@@ -113,9 +113,8 @@ class DecisionActivities:
         """Many decisions as rows, no workflow each (see merchflow.decisions.bulk for when to use which)."""
         now = utcnow()
         with session_scope(self.deps.engine) as session:
+            result = bulk.create_with_policies(session, inp.items, now=now, actor=inp.actor)
             types = {i.proposal.decision_type for i in inp.items}
-            policies = {t: get_policy(session, t).to_policy() for t in types}
-            result = bulk.create_pending(session, inp.items, policies=policies, now=now, actor=inp.actor)
             pending = result.by_status.get("pending", 0)
             if inp.notify and pending and result.created:
                 first = inp.items[0].decision_id

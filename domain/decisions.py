@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 PRICE_CHANGE = "price_change"
 LISTING_PUBLISH = "listing_publish"
@@ -127,6 +127,8 @@ def purchase_amount(proposal: Proposal) -> Decimal | None:
 # ---------------------------------------------------------------- policy
 class GuardRails(BaseModel):
     """Limits above which a human must always decide, whatever the mode and confidence."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt rail must be an error, not silently no rail
 
     max_price_change_pct: float | None = Field(default=None, ge=0)
     max_purchase_amount: Decimal | None = Field(default=None, ge=0)

@@ -39,7 +39,7 @@ from merchflow.db.models import AuditLog, Decision
 from merchflow.db.types import utcnow
 from merchflow.decisions.actions import ActionHandler, execute
 from merchflow.decisions.payloads import BulkCreateResult, BulkItem, ExecuteInput, PageResult
-from merchflow.decisions.repository import ENTITY
+from merchflow.decisions.repository import ENTITY, get_policy
 from merchflow.decisions.service import BulkDecideItem, BulkDecideOutcome
 from merchflow.decisions.store import audit, label_outcome
 
@@ -112,6 +112,15 @@ def create_pending(
             created += len(rows)
     session.flush()
     return BulkCreateResult(created=created, skipped=skipped, by_status=by_status)
+
+
+def create_with_policies(
+    session: Session, items: Sequence[BulkItem], *, now: datetime, actor: str = "system"
+) -> BulkCreateResult:
+    """`create_pending` with each type's stored (or default) policy."""
+    types = {i.proposal.decision_type for i in items}
+    policies = {t: get_policy(session, t).to_policy() for t in types}
+    return create_pending(session, items, policies=policies, now=now, actor=actor)
 
 
 def decide_rows(
@@ -305,11 +314,13 @@ async def kick_batch_executor(client: Client, *, task_queue: str | None = None) 
     from merchflow.decisions.payloads import BatchExecuteWorkflowInput, BatchKick
     from merchflow.settings import get_settings
 
+    queue = task_queue or get_settings().task_queue("main")
     await client.start_workflow(
         BATCH_WORKFLOW,
         BatchExecuteWorkflowInput(),
-        id=BATCH_EXECUTOR_ID,
-        task_queue=task_queue or get_settings().task_queue("main"),
+        # one executor per task queue (= per deployment sharing a namespace)
+        id=f"{BATCH_EXECUTOR_ID}-{queue}",
+        task_queue=queue,
         start_signal=BATCH_SIGNAL,
         start_signal_args=[BatchKick()],
     )

@@ -187,6 +187,7 @@ async def decide_many(
     role: str,
     comment: str | None = None,
     concurrency: int = 16,
+    task_queue: str | None = None,
 ) -> list[BulkDecideOutcome]:
     """Bulk approve / reject: workflow-less rows in one guarded update (+ one batch execution workflow),
     workflow-backed ones through their update, a few at a time. One outcome per item, in order."""
@@ -216,7 +217,7 @@ async def decide_many(
         done = decide_rows(engine, rowwise, action=action, actor=actor, role=role, comment=comment)
         results.update({o.decision_id: o for o in done})
         if action == "approve" and any(o.ok for o in done):
-            await kick_batch_executor(client)
+            await kick_batch_executor(client, task_queue=task_queue)
     gate = asyncio.Semaphore(concurrency)
 
     async def one(item: BulkDecideItem) -> BulkDecideOutcome:

@@ -129,3 +129,36 @@ def price_proposal(
 
 def new_id(prefix: str = "t") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+# ---------------------------------------------------------------- API on both databases, real Temporal
+@pytest.fixture
+def api_env_settings(tmp_path: Path, db_url: str) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        environment="test",
+        data_dir=tmp_path / "data",
+        database_url=db_url,  # type: ignore[arg-type]
+        seed_demo=False,
+        temporal={"task_queue_prefix": f"dec-{uuid.uuid4().hex[:8]}"},  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+async def dec_api(api_env_settings: Settings, temporal_env: WorkflowEnvironment):  # type: ignore[no-untyped-def]
+    """(httpx client on the app, engine, settings) with a decision worker on the app's main task queue."""
+    import httpx
+
+    from api.app import create_app
+
+    app = create_app(api_env_settings, temporal_client=temporal_env.client)
+    engine = app.state.engine
+    worker_deps = Deps(
+        settings=api_env_settings, engine=engine, blobs=FileBlobStore(api_env_settings.blob_dir)
+    )
+    worker = make_worker(temporal_env.client, worker_deps, api_env_settings.task_queue("main"))
+    async with worker:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client, engine, api_env_settings
+    engine.dispose()
