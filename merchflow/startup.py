@@ -75,6 +75,7 @@ STEPS: list[Entry] = [
     seed_demo_data,
     "merchflow.users:first_admin_password",  # web user `admin` (issue 5)
     "merchflow.schedules:ensure_schedules_step",  # Temporal Schedules: reconcile, order poll (issue 4), repricing
+    "merchflow.decisions.demo:demo_decisions_step",  # pending demo decisions for /approvals (issue 5)
 ]
 
 CHILDREN: list[Entry] = []
