@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.pricing.config import PricingConfig
+
 # Shipped so that `make up` works with zero configuration; refused outside development / test.
 DEFAULT_SECRET_KEY = "merchflow-development-secret-key-change-me"  # noqa: S105 - refused in production
 
@@ -100,6 +102,41 @@ class ScraperSettings(BaseModel):
     selectors: dict[str, dict[str, str]] = Field(default_factory=dict)
 
 
+class MarketplaceFee(BaseModel):
+    rate: float = Field(ge=0, lt=1)  # fraction of the item price
+    fixed: float = Field(0.0, ge=0)  # per order, in the listing's currency
+
+
+class FeeSettings(BaseModel):
+    """Published standard seller fees, used when a marketplace cannot estimate them (tune per account/category).
+    Amazon: 15 % referral fee (most categories); eBay: 13.25 % final value fee + 0.30 per order (most categories);
+    Shopify Payments and WooPayments: 2.9 % + 0.30 per online card payment."""
+
+    amazon: MarketplaceFee = MarketplaceFee(rate=0.15)
+    ebay: MarketplaceFee = MarketplaceFee(rate=0.1325, fixed=0.30)
+    shopify: MarketplaceFee = MarketplaceFee(rate=0.029, fixed=0.30)
+    woocommerce: MarketplaceFee = MarketplaceFee(rate=0.029, fixed=0.30)
+
+    def for_marketplace(self, marketplace: str) -> MarketplaceFee:
+        return getattr(self, marketplace, None) or MarketplaceFee(rate=0.0)
+
+
+class RepricingSettings(BaseModel):
+    """Nightly repricing (issue 6). The schedule itself is `reprice_cron` in `time_zone`."""
+
+    fees: FeeSettings = Field(default_factory=FeeSettings)
+    # Amazon: one getMyFeesEstimate per category and run (its rate limit allows no more) instead of the flat rate
+    amazon_fee_estimates: bool = True
+    pricing: PricingConfig = Field(default_factory=PricingConfig)
+    batch_size: int = Field(2000, ge=10, le=25000)  # SKUs per activity
+    competitor_max_age_hours: float = Field(24.0, gt=0)  # older competitor prices are ignored
+    decision_ttl_hours: float = Field(48.0, gt=0)  # a pending price change expires (the next run re-proposes)
+    retrain_cron: str = "0 3 * * 0"  # weekly demand-model retrain, in time_zone
+    history_days: int = Field(182, ge=14)  # price / sales history the demand model learns from
+    period_days: int = Field(7, ge=1)  # one training row per SKU and period
+    run_rate_days: int = Field(28, ge=1)  # sales window behind the expected daily effect
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MERCHFLOW_",
@@ -153,6 +190,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 200 * 1024 * 1024
     catalog_import_batch_size: int = 5000
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    repricing: RepricingSettings = Field(default_factory=RepricingSettings)
 
     @model_validator(mode="after")
     def _merge_and_check(self) -> Settings:

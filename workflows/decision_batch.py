@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from merchflow.decisions.payloads import (
@@ -20,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
         BatchPageInput,
         ExpireOverdueInput,
         ExpireOverdueResult,
+        FollowUp,
         PageResult,
     )
 
@@ -27,6 +29,28 @@ _OPTS = {
     "start_to_close_timeout": timedelta(minutes=5),
     "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1)),
 }
+
+
+async def _start_or_nudge(follow: FollowUp) -> None:
+    """Start the workflow an action asked for, or signal it to scan again when it already runs (a run that
+    just ended may refuse the signal: start it anew then)."""
+    for _ in range(3):
+        try:
+            await workflow.start_child_workflow(
+                follow.workflow,
+                follow.arg,
+                id=follow.workflow_id,
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+            )
+            return
+        except WorkflowAlreadyStartedError:
+            pass
+        try:
+            await workflow.get_external_workflow_handle(follow.workflow_id).signal(follow.signal, {})
+            return
+        except Exception as exc:  # the run ended between the two calls
+            workflow.logger.info("follow-up %s not signalled: %s", follow.workflow_id, exc)
+    workflow.logger.warning("follow-up %s neither started nor signalled", follow.workflow_id)
 
 
 @workflow.defn(name="decision-batch-execute")
@@ -59,6 +83,8 @@ class DecisionBatchExecuteWorkflow:
                 totals.executed += page.executed
                 totals.premise_changed += page.premise_changed
                 totals.failed += page.failed
+                for follow in page.follow_ups:
+                    await _start_or_nudge(follow)
                 cursor = page.next_cursor
                 if page.done:
                     break

@@ -16,6 +16,7 @@ from merchflow.db.decisions import DecisionAction
 from merchflow.db.models import PricingHistory, Product
 from merchflow.db.types import utcnow
 from merchflow.decisions.payloads import ExecuteInput, ExecuteResult
+from merchflow.repricing import listing_prices
 
 
 class ActionFailed(Exception):
@@ -48,16 +49,22 @@ class RecordOnlyHandler:
 
 
 class PriceChangeHandler:
-    """Sets Product.price and appends to the pricing history. Premise: the price is still `current.price`."""
+    """Sets Product.price and appends to the pricing history. Premise: the price is still `current.price`.
+    A proposal for one marketplace listing (`current.account_id`, from repricing) records the listing's target
+    price instead and asks for the account's price publish (merchflow.repricing.listing_prices)."""
 
     def _product(self, session: Session, sku: str, *, lock: bool = False) -> Product | None:
         query = select(Product).where(Product.sku == sku)
         return session.exec(query.with_for_update() if lock else query).first()
 
     def lock(self, session: Session, req: ExecuteInput) -> None:
+        if listing_prices.is_listing_scope(req):
+            return listing_prices.lock(session, req)
         self._product(session, req.proposal.subject, lock=True)
 
     def changed_premise(self, session: Session, req: ExecuteInput) -> dict[str, Any] | None:
+        if listing_prices.is_listing_scope(req):
+            return listing_prices.changed_premise(session, req)
         product = self._product(session, req.proposal.subject)
         if product is None:
             raise ActionFailed(f"product {req.proposal.subject} no longer exists")
@@ -67,6 +74,8 @@ class PriceChangeHandler:
         return None
 
     def act(self, session: Session, req: ExecuteInput) -> dict[str, Any]:
+        if listing_prices.is_listing_scope(req):
+            return listing_prices.act(session, req)
         product = self._product(session, req.proposal.subject)
         new_price = as_decimal(req.proposal.proposed.get("price"))
         if product is None or new_price is None or new_price <= 0:

@@ -38,7 +38,7 @@ from merchflow.db.engine import session_scope
 from merchflow.db.models import AuditLog, Decision
 from merchflow.db.types import utcnow
 from merchflow.decisions.actions import ActionHandler, execute
-from merchflow.decisions.payloads import BulkCreateResult, BulkItem, ExecuteInput, PageResult
+from merchflow.decisions.payloads import BulkCreateResult, BulkItem, ExecuteInput, FollowUp, PageResult
 from merchflow.decisions.repository import ENTITY, get_policy
 from merchflow.decisions.service import BulkDecideItem, BulkDecideOutcome
 from merchflow.decisions.store import audit, label_outcome
@@ -290,6 +290,9 @@ def execute_page(
                 details["result"] = r.result
                 result.executed += 1
                 action = "executed"
+                follow = r.result.get("follow_up")
+                if follow and all(f.workflow_id != follow["workflow_id"] for f in result.follow_ups):
+                    result.follow_ups.append(FollowUp.model_validate(follow))
             elif r.outcome == "premise_changed":
                 row.status, row.version = next_status(row.status, "premise_changed"), row.version + 1
                 row.proposal = {**row.proposal, "current": r.current}

@@ -163,12 +163,23 @@ class BatchPageInput(BaseModel):
     limit: int
 
 
+class FollowUp(BaseModel):
+    """A workflow an executed action asks for (e.g. a listing price change: the account's price publish). The
+    batch executor starts it once the page has committed, or signals it when it already runs."""
+
+    workflow: str
+    workflow_id: str
+    arg: dict[str, Any] = Field(default_factory=dict)
+    signal: str = "more"
+
+
 class PageResult(BaseModel):
     next_cursor: str
     done: bool
     executed: int = 0
     premise_changed: int = 0
     failed: int = 0
+    follow_ups: list[FollowUp] = Field(default_factory=list)
 
 
 class ExpireOverdueInput(BaseModel):
