@@ -28,7 +28,7 @@ from activities.stock_payloads import (
     ReconcileInput,
     SaveCursorInput,
 )
-from activities.stock_push import StockBase, heartbeat
+from activities.stock_push import StockBase, heartbeat, kept_alive
 from activities.stock_reconcile import StockReconcileActivities
 from connectors.errors import ConnectorError
 from merchflow.db.engine import session_scope
@@ -96,9 +96,10 @@ class StockActivities(StockBase):
         it: the order then stays cancelled in the master and someone has to act on the marketplace)."""
         adapter = self.marketplaces.get(inp.account_id)
         try:
-            res = await adapter.cancel_order(
-                inp.order_id, reason=inp.reason, idempotency_key=inp.idempotency_key
-            )
+            async with kept_alive():
+                res = await adapter.cancel_order(
+                    inp.order_id, reason=inp.reason, idempotency_key=inp.idempotency_key
+                )
         except ConnectorError as exc:
             raise to_application_error(exc) from exc
         if res.status == "failed":
@@ -144,7 +145,8 @@ class StockActivities(StockBase):
     # ------------------------------------------------------------------ pushes
     @activity.defn(name="stock-push-quantities")
     async def push_quantities(self, inp: PushInput) -> PushResult:
-        return await self.push(inp.account_id, inp.skus, inp.idempotency_key, on_wait=heartbeat)
+        async with kept_alive():
+            return await self.push(inp.account_id, inp.skus, inp.idempotency_key, on_wait=heartbeat)
 
     # ------------------------------------------------------------------ polling
     @activity.defn(name="stock-poll-orders")

@@ -14,8 +14,9 @@ keep the old quantity.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 
 import sqlalchemy as sa
 from temporalio import activity
@@ -42,6 +43,26 @@ def values_digest(updates: Sequence[QuantityUpdate]) -> str:
 def heartbeat(details: object) -> None:
     if activity.in_activity():
         activity.heartbeat(details)
+
+
+@contextlib.asynccontextmanager
+async def kept_alive(every: float = 5.0) -> AsyncIterator[None]:
+    """Heartbeat while the body runs, whatever it waits on (a rate-limit bucket, a feed being processed): the
+    heartbeat timeout then detects a dead worker in seconds without ever failing a slow but live activity."""
+    if not activity.in_activity():
+        yield
+        return
+
+    async def tick() -> None:
+        while True:
+            await asyncio.sleep(every)
+            activity.heartbeat()
+
+    task = asyncio.create_task(tick())
+    try:
+        yield
+    finally:
+        task.cancel()
 
 
 class StockBase:

@@ -18,7 +18,7 @@ from temporalio import activity
 
 from activities.errors import to_application_error
 from activities.stock_payloads import ReconcileBatchInput, ReconcileBatchResult, ReconcileProgress
-from activities.stock_push import StockBase, values_digest
+from activities.stock_push import StockBase, kept_alive, values_digest
 from connectors.errors import ConnectorError
 from connectors.marketplace.port import Marketplace
 from connectors.marketplace.types import ListingSnapshot, QuantityUpdate
@@ -54,6 +54,10 @@ class StockReconcileActivities(StockBase):
 
     @activity.defn(name="stock-reconcile-batch")
     async def reconcile_batch(self, inp: ReconcileBatchInput) -> ReconcileBatchResult:
+        async with kept_alive():
+            return await self._batch(inp)
+
+    async def _batch(self, inp: ReconcileBatchInput) -> ReconcileBatchResult:
         adapter = self.marketplaces.get(inp.account_id)
         batch = _Batch()
         writes: list[asyncio.Task[None]] = []

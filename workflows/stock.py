@@ -41,6 +41,9 @@ FAST = RetryPolicy(
 )
 DB = timedelta(seconds=30)
 PUSH = timedelta(minutes=5)
+# Long activities heartbeat every 5 s while alive (activities/stock_push.kept_alive): a dead worker's attempt is
+# retried elsewhere after this long, not after the whole start-to-close timeout.
+HEARTBEAT = timedelta(seconds=20)
 ITEM_RETRIES = 5  # per-item retries of a push, after the activity's own rounds
 
 
@@ -55,7 +58,7 @@ async def push_with_item_retries(account_id: int, skus: list[str], reason: str, 
         StockActivities.push_quantities,
         PushInput(account_id=account_id, skus=skus, reason=reason, idempotency_key=key),
         start_to_close_timeout=PUSH,
-        heartbeat_timeout=timedelta(seconds=60),
+        heartbeat_timeout=HEARTBEAT,
         retry_policy=FAST,
     )
     items = {i.sku: i for i in result.items}
@@ -70,7 +73,7 @@ async def push_with_item_retries(account_id: int, skus: list[str], reason: str, 
                 account_id=account_id, skus=retry, reason=reason, idempotency_key=f"{key}:retry{attempt}"
             ),
             start_to_close_timeout=PUSH,
-            heartbeat_timeout=timedelta(seconds=60),
+            heartbeat_timeout=HEARTBEAT,
             retry_policy=FAST,
         )
         items.update({i.sku: i for i in again.items})
@@ -112,6 +115,7 @@ class OrderSyncWorkflow:
                     idempotency_key=f"cancel-{inp.account_id}-{inp.order_id}",
                 ),
                 start_to_close_timeout=PUSH,
+                heartbeat_timeout=HEARTBEAT,
                 retry_policy=FAST,
             )
             result.cancelled_on_marketplace = cancel.status == "applied"
@@ -201,7 +205,7 @@ class ReconcileAccountWorkflow:
                     batch_no=p.batches,
                 ),
                 start_to_close_timeout=timedelta(minutes=30),
-                heartbeat_timeout=timedelta(seconds=120),
+                heartbeat_timeout=HEARTBEAT,
                 retry_policy=FAST,
             )
             p.batches += 1
@@ -231,7 +235,10 @@ class ReconcileAccountWorkflow:
                 )
         p.status = "completed"
         await workflow.execute_activity_method(
-            StockReconcileActivities.reconcile_close, p, start_to_close_timeout=timedelta(minutes=5), retry_policy=FAST
+            StockReconcileActivities.reconcile_close,
+            p,
+            start_to_close_timeout=timedelta(minutes=5),
+            retry_policy=FAST,
         )
         return p
 
@@ -325,7 +332,10 @@ class OrderPollWorkflow:
     async def _process(self, order: OrderSyncInput, wid: str) -> None:
         try:
             await workflow.execute_child_workflow(
-                OrderSyncWorkflow.run, order, id=wid, parent_close_policy=ParentClosePolicy.ABANDON,
+                OrderSyncWorkflow.run,
+                order,
+                id=wid,
+                parent_close_policy=ParentClosePolicy.ABANDON,
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
             )
         except WorkflowAlreadyStartedError:

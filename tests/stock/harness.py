@@ -254,7 +254,10 @@ def seed_master(
             )
             conn.execute(
                 sa.insert(StockLevel.__table__),  # type: ignore[attr-defined]
-                [{"sku": sku, "on_hand": stock[sku], "reserved": 0, "version": 1, "updated_at": now} for sku in part],
+                [
+                    {"sku": sku, "on_hand": stock[sku], "reserved": 0, "version": 1, "updated_at": now}
+                    for sku in part
+                ],
             )
         for mp, account_id in accounts.items():
             mine = list(listed[mp]) if listed and mp in listed else skus
@@ -387,11 +390,15 @@ async def open_stack(
                     mine = {sku: max(0, stock[sku] - (buffers or {}).get(mp, 0)) for sku in skus}
                 await sbx.seed(mp, mine, replace=True)
             st = Stack(settings, engine, sbx, accounts, client, api_url, hooks)
-            if worker:
-                async with running_worker(client, settings):
+            try:
+                if worker:
+                    async with running_worker(client, settings):
+                        yield st
+                else:
                     yield st
-            else:
-                yield st
+            finally:
+                if hooks is not None:
+                    hooks.hold = True  # late deliveries are swallowed while the servers stop
     finally:
         await sbx.aclose()
         engine.dispose()

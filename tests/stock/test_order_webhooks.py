@@ -26,7 +26,9 @@ async def test_webhook_orders_take_stock_once_and_update_every_other_listing(
         for n, mp in enumerate(marketplaces, start=1):
             r = await st.sbx.buy(mp, "SKU-A", 1, order_id=f"{mp}-order-{n}")
             assert r.status_code in (200, 201), r.text
-            await eventually(lambda: asyncio.to_thread(on_hand, st.engine, "SKU-A"), lambda v, n=n: v == 10 - n)
+            await eventually(
+                lambda: asyncio.to_thread(on_hand, st.engine, "SKU-A"), lambda v, n=n: v == 10 - n
+            )
             await converged(st, ["SKU-A", "SKU-B"])
         views = {mp: await st.sbx.truth(mp, "SKU-A") for mp in marketplaces}
         assert all(v == {"SKU-A": 10 - len(marketplaces)} for v in views.values()), views
@@ -100,17 +102,23 @@ async def test_polling_and_webhook_delivering_the_same_order_record_one_sale(
         )
         held = list(st.relay.deliveries)
         st.relay.hold = False
-        await asyncio.sleep(2.5)  # WooCommerce lists an order once its second has settled (orders_settle_seconds)
+        await asyncio.sleep(
+            2.5
+        )  # WooCommerce lists an order once its second has settled (orders_settle_seconds)
         seen = {mp: (await poll(st, mp)).orders_seen for mp in marketplaces}
         assert all(n >= 1 for n in seen.values()), seen
-        await eventually(lambda: asyncio.to_thread(on_hand, st.engine, "SKU-P"), lambda v: v == 20 - 2 * len(marketplaces))
+        await eventually(
+            lambda: asyncio.to_thread(on_hand, st.engine, "SKU-P"), lambda v: v == 20 - 2 * len(marketplaces)
+        )
         for d in held:
             r = await st.relay.send(d)
             assert r.status_code in (200, 202), r.text
         # 2) the webhook first, then the poller finds the same order again
         for mp in marketplaces:
             assert (await st.sbx.buy(mp, "SKU-P", 1, order_id=f"{mp}-hooked")).status_code in (200, 201)
-        await eventually(lambda: asyncio.to_thread(on_hand, st.engine, "SKU-P"), lambda v: v == 20 - 3 * len(marketplaces))
+        await eventually(
+            lambda: asyncio.to_thread(on_hand, st.engine, "SKU-P"), lambda v: v == 20 - 3 * len(marketplaces)
+        )
         await asyncio.sleep(2.5)
         for mp in marketplaces:
             await poll(st, mp)
@@ -118,4 +126,6 @@ async def test_polling_and_webhook_delivering_the_same_order_record_one_sale(
         assert len(sales(st, "SKU-P")) == 2 * len(marketplaces)
         assert on_hand(st.engine, "SKU-P") == 20 - 3 * len(marketplaces)
         by_source = sorted(o.source for o in orders(st))
-        assert by_source.count("poll") == len(marketplaces) and by_source.count("webhook") == len(marketplaces)
+        assert by_source.count("poll") == len(marketplaces) and by_source.count("webhook") == len(
+            marketplaces
+        )
