@@ -122,11 +122,10 @@ class OrderSyncWorkflow:
             result.cancel_message = cancel.message
             # nothing moved in the master, but the selling marketplace took the units off its own count
             targets = [a for a in alloc.accounts if a == inp.account_id]
-        elif alloc.status == "backordered":
-            # the selling marketplace counted a sale the master could not fill: every channel gets the truth
-            targets = alloc.accounts
         else:
-            targets = [a for a in alloc.accounts if a != inp.account_id]
+            # Every listing, the selling one included: its own count already dropped, but a reconcile that read it
+            # just before the sale may have put the unit back, and only a push after the allocation fixes that.
+            targets = alloc.accounts
         key = f"{workflow.info().workflow_id}"
         pushes = await asyncio.gather(
             *(push_with_item_retries(a, skus, f"order {inp.order_id}", f"{key}:{a}") for a in targets)

@@ -123,19 +123,6 @@ def record_order(
                 )
             )
             allocated.append(sku)
-            # The selling marketplace already took the units off its own count; nobody pushes to it (a push
-            # racing its next sale could briefly offer a unit twice), so record its new count here.
-            listing = MarketplaceListing.__table__  # type: ignore[attr-defined]
-            session.connection().execute(
-                sa.update(listing)
-                .where(listing.c.account_id == account_id, listing.c.sku == sku)
-                .where(listing.c.quantity.is_not(None))
-                .values(
-                    quantity=sa.case(
-                        (listing.c.quantity > a.quantity, listing.c.quantity - a.quantity), else_=0
-                    )
-                )
-            )
     order = existing or MarketplaceOrder(account_id=account_id, marketplace=marketplace, order_id=order_id)
     order.status, order.source, order.workflow_id, order.processed_at = status, source, workflow_id, now
     order.lines = [{"sku": s, "quantity": q} for s, q in merged.items()]
