@@ -29,8 +29,8 @@ class AmazonKnobs(BaseModel):
     """Amazon-specific sandbox behaviour, changeable at run time via PUT /_sandbox/amazon/config."""
 
     token_ttl_seconds: float = Field(3600.0, gt=0)  # LWA access token lifetime (expires_in)
-    feed_queue_seconds: float = Field(1.0, ge=0)  # time a feed stays IN_QUEUE
-    feed_progress_seconds: float = Field(1.0, ge=0)  # time a feed stays IN_PROGRESS before its report exists
+    feed_queue_seconds: float = Field(0.5, ge=0)  # time a feed stays IN_QUEUE (Amazon: minutes)
+    feed_progress_seconds: float = Field(0.5, ge=0)  # time a feed stays IN_PROGRESS before its report exists
     next_token_ttl_seconds: float = Field(30.0, gt=0)  # FBA inventory nextToken lifetime
     # Real Amazon accepts a feed PATCH for an unknown SKU (and applies nothing); default: reject it with an issue
     accept_unknown_sku_patches: bool = False
