@@ -24,6 +24,7 @@ from temporalio.client import (
 )
 
 from merchflow.logging import get_logger
+from merchflow.repricing import schedules as repricing_schedules
 from merchflow.settings import Settings
 
 log = get_logger(__name__)
@@ -63,6 +64,8 @@ def _stock(settings: Settings) -> list[ScheduleDef]:
 
 # features add their schedule definitions here (one line each)
 DEFINITIONS: list[Callable[[Settings], list[ScheduleDef]]] = [_stock]
+DEFINITIONS.append(repricing_schedules.nightly)  # nightly repricing at settings.reprice_cron (issue 6)
+DEFINITIONS.append(repricing_schedules.retrain)  # weekly demand-model retrain (issue 6)
 
 
 def _schedule(settings: Settings, d: ScheduleDef) -> Schedule:

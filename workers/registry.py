@@ -13,9 +13,11 @@ from typing import Any
 from activities import catalog as catalog_activities
 from activities import competitors as competitor_activities
 from activities import decisions as decision_activities
+from activities import repricing as repricing_activities
 from activities import stock as stock_activities
 from workflows import catalog_import
 from workflows import decision as decision_workflows
+from workflows import repricing as repricing_workflows
 from workflows import stock as stock_workflows
 
 
@@ -35,6 +37,7 @@ FEATURES: list[Feature] = [
     Feature("decisions", MAIN_QUEUE, decision_workflows.WORKFLOWS, decision_activities.ACTIVITIES),
     Feature("competitors", SCRAPER_QUEUE, [], competitor_activities.ACTIVITIES),
     Feature("stock", MAIN_QUEUE, stock_workflows.WORKFLOWS, stock_activities.ACTIVITIES),
+    Feature("repricing", MAIN_QUEUE, repricing_workflows.WORKFLOWS, repricing_activities.ACTIVITIES),
 ]
 
 

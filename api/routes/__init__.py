@@ -7,3 +7,4 @@ from api.routes import catalog, health, stock
 ROUTERS: list[APIRouter] = [health.router, catalog.router, stock.router]
 ROUTERS.append(__import__("api.web", fromlist=["router"]).router)  # approver web pages (issue 5)
 ROUTERS.append(__import__("api.routes.decisions", fromlist=["router"]).router)  # decisions REST (issue 5)
+ROUTERS.append(__import__("api.routes.repricing", fromlist=["router"]).router)  # repricing runs (issue 6)

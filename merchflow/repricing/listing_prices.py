@@ -16,6 +16,7 @@ from domain.decisions import as_decimal
 from merchflow.db.models import MarketplaceListing, PricingHistory, Product
 from merchflow.db.types import utcnow
 from merchflow.decisions.payloads import ExecuteInput
+from merchflow.repricing.publish import mark_approved
 
 PUBLISH_WORKFLOW = "reprice-publish"
 AUTO_APPROVER = "auto"  # pricing history's approved_by for decisions the autonomy policy approved
@@ -86,6 +87,7 @@ def act(session: Session, req: ExecuteInput) -> dict[str, Any]:
     old_price = live_price(session, listing)
     listing.target_price = new_price
     session.add(listing)
+    mark_approved(session, decision_id=req.decision_id)
     session.add(
         PricingHistory(
             sku=listing.sku,
