@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from typing import Any
 
 import structlog
@@ -22,9 +23,10 @@ from sandboxes.amazon.common import (
     handle_validation_error,
     render_error,
 )
-from sandboxes.amazon.store import SCHEMA, seed_demo
+from sandboxes.amazon.store import SCHEMA, get_listing, seed_demo
 from sandboxes.common.app import build_sandbox_app
 from sandboxes.common.middleware import MUTATING
+from sandboxes.common.pages import ProductLookup, product_pages_router
 from sandboxes.common.state import FaultConfig, SandboxState, WebhookTarget
 from sandboxes.common.webhooks import WebhookEmitter
 
@@ -39,6 +41,24 @@ def is_mutating(method: str, path: str, _body: bytes) -> bool:
     if method not in MUTATING:
         return False
     return not (path.startswith("/auth/") or path.startswith("/products/fees/"))
+
+
+def _page_lookup(store: Any) -> ProductLookup:
+    """Public product pages for the competitor scraper, from the seller's live listings."""
+
+    def lookup(sku: str) -> dict[str, Any] | None:
+        row = get_listing(store, sku)
+        if row is None or row["price"] is None:
+            return None
+        ids = {**json.loads(row["identifiers"] or "{}"), "asin": row["asin"]}
+        return {
+            "title": row["title"],
+            "price": str(row["price"]),
+            "currency": row["currency"],
+            "identifiers": ids,
+        }
+
+    return lookup
 
 
 def create_app(settings: Settings, **knobs: Any) -> FastAPI:
@@ -96,6 +116,7 @@ def create_app(settings: Settings, **knobs: Any) -> FastAPI:
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_middleware(RequestIdMiddleware)
     seed_demo(sbx.state.store)
+    app.include_router(product_pages_router(_page_lookup(sbx.state.store), shop_name="Amazon sandbox"))
 
     # Under a server with a lifespan (uvicorn), feeds progress on their own; in-process (httpx.ASGITransport)
     # they progress whenever someone polls getFeed / getFeeds.

@@ -3,7 +3,9 @@ errors and (published daily) rate limits, persistent in SQLite, plus the /_sandb
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -12,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from merchflow.seed import DEMO_PRODUCTS
 from merchflow.settings import Settings
 from sandboxes.common.app import build_sandbox_app
+from sandboxes.common.pages import ProductLookup, product_pages_router
 from sandboxes.common.state import FaultConfig, SandboxState, WebhookTarget
 from sandboxes.common.webhooks import WebhookEmitter
 from sandboxes.ebay import browse, control, identity, inventory, offers, orders, repo
@@ -60,6 +63,7 @@ def create_app(settings: Settings) -> FastAPI:
         reset=reset,
     )
     app.state.ebay = holder["sbx"]
+    app.include_router(product_pages_router(_page_lookup(holder["sbx"]), shop_name="eBay sandbox"))
 
     @app.exception_handler(EbayError)
     async def ebay_error(request: Request, exc: EbayError) -> JSONResponse:
@@ -75,6 +79,24 @@ def create_app(settings: Settings) -> FastAPI:
         )
 
     return app
+
+
+def _page_lookup(sbx: EbaySandbox) -> ProductLookup:
+    """Public product pages for the competitor scraper, from the seller's offers."""
+
+    def lookup(sku: str) -> dict[str, Any] | None:
+        rows = repo.listing_truth(sbx.db, sku, 1)
+        if not rows or rows[0]["price"] is None:
+            return None
+        item = sbx.db.one("SELECT product FROM ebay_item WHERE sku = ?", (sku,))
+        product = json.loads(item["product"] or "{}") if item else {}
+        ids = {k: product[k][0] for k in ("upc", "ean", "isbn") if product.get(k)}
+        if product.get("mpn"):
+            ids["mpn"] = product["mpn"]
+        return {"title": rows[0]["title"] or sku, "price": str(rows[0]["price"]),
+                "currency": rows[0]["currency"] or "USD", "identifiers": ids}  # fmt: skip
+
+    return lookup
 
 
 def seed_demo(sbx: EbaySandbox) -> None:

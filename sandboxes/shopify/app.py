@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from merchflow.settings import Settings
 from sandboxes.common.app import build_sandbox_app
+from sandboxes.common.pages import ProductLookup, product_pages_router
 from sandboxes.common.state import FaultConfig, SandboxState, WebhookTarget, current_idempotency_key
 from sandboxes.common.webhooks import WebhookEmitter
 from sandboxes.shopify import db
@@ -140,6 +141,25 @@ class _Holder:
     executor: Executor | None = None
 
 
+def _page_lookup(store: Any) -> ProductLookup:
+    """The storefront's product pages (for the competitor scraper), from its variants."""
+
+    def lookup(sku: str) -> dict[str, Any] | None:
+        rows = db.listings_truth(store, sku, 1, 0)
+        if not rows or not rows[0]["price"] or rows[0]["status"] != "ACTIVE":
+            return None
+        code = rows[0]["barcode"] or ""
+        ids = {("ean" if len(code) == 13 else "upc"): code} if code.isdigit() else {}
+        return {
+            "title": rows[0]["title"] or sku,
+            "price": str(rows[0]["price"]),
+            "currency": "USD",
+            "identifiers": ids,
+        }
+
+    return lookup
+
+
 def build_app(
     *,
     db_path: Any,
@@ -171,6 +191,9 @@ def build_app(
         reset=reset,
     )
     app.state.executor = holder.executor
+    app.include_router(
+        product_pages_router(_page_lookup(app.state.sandbox.store), shop_name="Shopify sandbox")
+    )
     if seed:
         db.seed_demo(app.state.sandbox.store)
     return app

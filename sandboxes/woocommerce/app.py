@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
 from merchflow.seed import DEMO_PRODUCTS
 from merchflow.settings import Settings
 from sandboxes.common.app import build_sandbox_app
+from sandboxes.common.pages import ProductLookup, product_pages_router
 from sandboxes.common.state import FaultConfig, SandboxState, WebhookTarget
 from sandboxes.woocommerce.auth import WEBHOOK_SECRET
 from sandboxes.woocommerce.control import SeedListing, control_router, seed
@@ -62,6 +64,7 @@ def create_app(
     install_handlers(app)
     site = holder["site"]
     app.state.woo = site
+    app.include_router(product_pages_router(_page_lookup(site), shop_name="WooCommerce sandbox"))
     store = site.state.store
     if store.get_kv("demo_seeded") is None:
         demo = [
@@ -71,3 +74,26 @@ def create_app(
         seed(site, demo)
         store.set_kv("demo_seeded", "1")
     return app
+
+
+def _page_lookup(site: WooSite) -> ProductLookup:
+    """The shop's public product pages (for the competitor scraper), from its catalogue."""
+
+    def lookup(sku: str) -> dict[str, Any] | None:
+        row = site.state.store.one(
+            "SELECT name, regular_price, sale_price, global_unique_id FROM wc_product WHERE sku = ? AND status = 'publish'",
+            (sku,),
+        )
+        price = row and (row["sale_price"] or row["regular_price"])
+        if not price:
+            return None
+        gtin = row["global_unique_id"]
+        ids = {("ean" if len(gtin) == 13 else "upc"): gtin} if gtin else {}
+        return {
+            "title": row["name"] or sku,
+            "price": price,
+            "currency": site.config.currency,
+            "identifiers": ids,
+        }
+
+    return lookup
