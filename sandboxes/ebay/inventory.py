@@ -70,7 +70,7 @@ def router(sbx: EbaySandbox) -> APIRouter:
         sbx.guard(request)
         q = request.query_params
         try:
-            limit = int(q.get("limit", "25"))
+            limit = int(q.get("limit", "100"))  # eBay: "If not set, up to 100 records"
             page = int(q.get("offset", "0"))  # a page number, as eBay documents it
         except ValueError:
             raise EbayError(400, 25706, "You have provided invalid pagination values.") from None
