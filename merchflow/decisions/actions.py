@@ -54,8 +54,12 @@ class PriceChangeHandler:
     price instead and asks for the account's price publish (merchflow.repricing.listing_prices)."""
 
     def _product(self, session: Session, sku: str, *, lock: bool = False) -> Product | None:
-        query = select(Product).where(Product.sku == sku)
-        return session.exec(query.with_for_update() if lock else query).first()
+        # lock() loads the row once per unit of work; the premise check and the action reuse it
+        cache: dict[str, Product | None] = session.info.setdefault("decision_products", {})
+        if lock or sku not in cache:
+            query = select(Product).where(Product.sku == sku)
+            cache[sku] = session.exec(query.with_for_update() if lock else query).first()
+        return cache[sku]
 
     def lock(self, session: Session, req: ExecuteInput) -> None:
         if listing_prices.is_listing_scope(req):
@@ -121,5 +125,5 @@ def execute(session: Session, req: ExecuteInput, handler: ActionHandler) -> Exec
             result=result,
         )
     )
-    session.flush()
+    # no flush here: the caller's commit (or savepoint release) writes it; a duplicate key fails there
     return ExecuteResult(outcome="executed", result=result, message="done")

@@ -29,19 +29,17 @@ from domain.decisions import (
     PENDING,
     Policy,
     Proposal,
-    apply_edit,
-    check_decide,
     evaluate,
     next_status,
 )
-from merchflow.db.engine import session_scope
 from merchflow.db.models import AuditLog, Decision
-from merchflow.db.types import utcnow
 from merchflow.decisions.actions import ActionHandler, execute
+from merchflow.decisions.bulk_decide import decide_rows, expire_row
 from merchflow.decisions.payloads import BulkCreateResult, BulkItem, ExecuteInput, FollowUp, PageResult
 from merchflow.decisions.repository import ENTITY, get_policy
-from merchflow.decisions.service import BulkDecideItem, BulkDecideOutcome
-from merchflow.decisions.store import audit, label_outcome
+from merchflow.decisions.store import audit
+
+__all__ = ["create_pending", "create_with_policies", "decide_rows", "execute_page", "expire_overdue"]
 
 BATCH_EXECUTOR_ID = "decision-batch-executor"
 BATCH_WORKFLOW = "decision-batch-execute"
@@ -123,126 +121,6 @@ def create_with_policies(
     return create_pending(session, items, policies=policies, now=now, actor=actor)
 
 
-def decide_rows(
-    engine: sa.Engine,
-    items: Sequence[BulkDecideItem],
-    *,
-    action: str,
-    actor: str,
-    role: str,
-    comment: str | None = None,
-    edited_value: dict[str, Any] | None = None,
-) -> list[BulkDecideOutcome]:
-    """Approve / reject workflow-less rows: each only if still pending at the version the person saw."""
-    now = utcnow()
-    out = []
-    with session_scope(engine) as session:
-        rows = {
-            r.id: r
-            for r in session.exec(
-                select(Decision).where(col(Decision.id).in_([i.decision_id for i in items]))
-            ).all()
-        }
-        for item in items:
-            row = rows.get(item.decision_id)
-            if row is None:
-                out.append(
-                    BulkDecideOutcome(
-                        decision_id=item.decision_id,
-                        ok=False,
-                        code="not_found",
-                        message="decision does not exist",
-                    )
-                )
-                continue
-            if row.status == PENDING and row.expires_at is not None and row.expires_at <= now:
-                _expire(session, row, now)
-            refusal = check_decide(
-                status=row.status,
-                version=row.version,
-                role=role,
-                action=action,
-                expected_version=item.expected_version,
-                decided_by=row.approver,
-                decided_at=row.decided_at,
-            )
-            if refusal is not None:
-                out.append(
-                    BulkDecideOutcome(
-                        decision_id=row.id, ok=False, code=refusal.code, message=refusal.message
-                    )
-                )
-                continue
-            proposal = dict(row.proposal)
-            if action == "edit_approve":
-                try:
-                    proposal["proposed"] = apply_edit(
-                        Proposal.model_validate(row.proposal), edited_value or {}
-                    )
-                except ValueError as exc:
-                    out.append(
-                        BulkDecideOutcome(decision_id=row.id, ok=False, code="invalid", message=str(exc))
-                    )
-                    continue
-            status = next_status(row.status, action)
-            # the guard: a concurrent decider who got here first makes this update match no row
-            won = session.execute(
-                sa.update(Decision)
-                .where(
-                    col(Decision.id) == row.id,
-                    col(Decision.status) == PENDING,
-                    col(Decision.version) == row.version,
-                )
-                .values(
-                    status=status,
-                    approver=actor,
-                    comment=comment,
-                    decided_at=now,
-                    updated_at=now,
-                    proposal=proposal,
-                )
-            ).rowcount
-            if not won:
-                out.append(
-                    BulkDecideOutcome(
-                        decision_id=row.id,
-                        ok=False,
-                        code="conflict",
-                        message="already decided by someone else",
-                    )
-                )
-                continue
-            session.refresh(row)
-            verb = {"approve": "approved", "edit_approve": "edited", "reject": "rejected"}[action]
-            details: dict[str, Any] = {"status": status, "version": row.version, "bulk": True}
-            if comment:
-                details["comment"] = comment
-            if action == "edit_approve":
-                details["edited_value"] = edited_value
-            audit(session, decision_id=row.id, action=verb, actor=actor, at=now, details=details)
-            label_outcome(session, row=row, outcome=verb, actor=actor, at=now)
-            out.append(
-                BulkDecideOutcome(
-                    decision_id=row.id, ok=True, status=status, version=row.version, message=verb
-                )
-            )
-    return out
-
-
-def _expire(session: Session, row: Decision, now: datetime) -> None:
-    row.status, row.updated_at = next_status(row.status, "expire"), now
-    session.add(row)
-    audit(
-        session,
-        decision_id=row.id,
-        action="expired",
-        actor="system",
-        at=now,
-        details={"status": row.status, "version": row.version, "bulk": True},
-    )
-    label_outcome(session, row=row, outcome="expired", actor="system", at=now)
-
-
 def expire_overdue(session: Session, *, now: datetime, limit: int = 5000) -> int:
     rows = session.exec(
         select(Decision)
@@ -252,7 +130,7 @@ def expire_overdue(session: Session, *, now: datetime, limit: int = 5000) -> int
         .limit(limit)
     ).all()
     for row in rows:
-        _expire(session, row, now)
+        expire_row(session, row, now)
     session.flush()
     return len(rows)
 

@@ -56,6 +56,9 @@ _ERRORS: dict[str, type[DecisionError]] = {
 }
 
 
+_CHUNK = 5000
+
+
 def decision_workflow_id(decision_id: str) -> str:
     return f"decision-{decision_id}"
 
@@ -114,9 +117,8 @@ async def decide(
     if engine is not None:
         with read_session(engine) as session:
             row = session.get(Decision, decision_id)
-        if row is None:
-            raise DecisionNotFound(f"decision {decision_id} does not exist")
-        if row.workflow_id is None:
+        # no row yet may still be a workflow that has not recorded its proposal: the update path decides
+        if row is not None and row.workflow_id is None:
             from merchflow.decisions.bulk import decide_rows
 
             return decide_rows(
@@ -197,13 +199,16 @@ async def decide_many(
         raise DecisionInvalid("bulk decisions can only approve or reject")
     from merchflow.decisions.bulk import decide_rows, kick_batch_executor
 
+    ids = [i.decision_id for i in items]
+    kinds: dict[str, str | None] = {}
     with read_session(engine) as session:
-        ids = [i.decision_id for i in items]
-        kinds = dict(
-            session.exec(  # type: ignore[call-overload]
-                sa.select(Decision.id, Decision.workflow_id).where(Decision.id.in_(ids))  # type: ignore[attr-defined]
-            ).all()
-        )
+        for start in range(0, len(ids), _CHUNK):  # SQLite caps bound parameters per statement
+            part = ids[start : start + _CHUNK]
+            kinds.update(
+                session.exec(  # type: ignore[call-overload]
+                    sa.select(Decision.id, Decision.workflow_id).where(Decision.id.in_(part))  # type: ignore[attr-defined]
+                ).all()
+            )
     rowwise = [i for i in items if i.decision_id in kinds and kinds[i.decision_id] is None]
     flowwise = [i for i in items if kinds.get(i.decision_id)]
     results: dict[str, BulkDecideOutcome] = {
