@@ -19,13 +19,11 @@ StackFactory = Callable[..., AbstractAsyncContextManager[RepriceStack]]
 def scenario_catalog() -> dict[str, Item]:
     """SKUs built to trip each rule: the expected direction of every price is known."""
     return {
-        "RP-AGED": Item(cost="10.00", price="40.00", stock=40, age_days=200),  # >180 days: markdown
-        "RP-COMP": Item(
-            cost="10.00", price="40.00", stock=40, competitor="38.50"
-        ),  # beat the competitor a bit
-        "RP-HIGH": Item(cost="10.00", price="40.00", stock=450),  # high stock: markdown
-        "RP-LOW": Item(cost="10.00", price="40.00", stock=2),  # low stock: markup
-        "RP-STEADY": Item(cost="10.00", price="39.99", stock=50),  # no rule applies: holds
+        "RP-AGED": Item(stock=40, age_days=200, sold=28),  # > 180 days old: markdown
+        "RP-COMP": Item(stock=40, competitor="38.50", sold=14),  # a cheaper competitor: beat it
+        "RP-HIGH": Item(stock=450, sold=56),  # high stock: markdown
+        "RP-LOW": Item(stock=2, sold=7),  # low stock: markup
+        "RP-STEADY": Item(price="39.99", stock=50, sold=14),  # no rule applies: holds
     }
 
 

@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import sqlalchemy as sa
 from temporalio.client import Client
 
@@ -47,6 +48,9 @@ class Item:
     age_days: int = 10  # the stock on hand was received this many days ago
     category: str = "General"
     competitor: str | None = None  # a fresh competitor price
+    sold: int = (
+        0  # units sold on each marketplace over the last 14 days (the run-rate behind expected effects)
+    )
     identifiers: dict[str, str] = field(default_factory=dict)
     attributes: dict[str, Any] = field(default_factory=dict)
 
@@ -64,6 +68,7 @@ def seed_catalog(
     accounts: dict[str, int] = {}
     base = random.randrange(10_000, 2_000_000_000, 10)  # the Temporal server outlives each test's database
     skus = list(catalog)
+    marketplaces = tuple(marketplaces)
     with session_scope(engine) as s:
         for n, mp in enumerate(marketplaces):
             s.add(
@@ -92,6 +97,14 @@ def seed_catalog(
                  "created_at": now - timedelta(days=catalog[k].age_days)}
                 for k in part if catalog[k].stock > 0
             ])  # fmt: skip
+            sales = [
+                {"sku": k, "kind": "sale", "quantity": -catalog[k].sold, "reserved_delta": 0, "reason": "test sale",
+                 "source_marketplace": mp, "idempotency_key": f"test-sale:{mp}:{k}", "created_by": "test",
+                 "created_at": now - timedelta(days=14)}
+                for k in part for mp in marketplaces if catalog[k].sold
+            ]  # fmt: skip
+            if sales:
+                conn.execute(sa.insert(StockLedgerEntry.__table__), sales)  # type: ignore[attr-defined]
             comps = [k for k in part if catalog[k].competitor]
             if comps:
                 conn.execute(sa.insert(CompetitorPrice.__table__), [  # type: ignore[attr-defined]
@@ -164,7 +177,7 @@ async def running_worker(
     from workers.build import build_deps, build_workers
 
     deps = build_deps(settings)
-    executor = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="activity")
+    executor = concurrent.futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="activity")
     workers = build_workers(client, deps, only=list(queues) if queues else None, executor=executor)
     tasks = [asyncio.create_task(w.run()) for w in workers]
     try:
@@ -188,6 +201,11 @@ class RepriceStack:
     client: Client
     catalog: Mapping[str, Item]
     api_url: str = ""
+
+    def api(self, token: str) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=self.api_url, headers={"authorization": f"Bearer {token}"}, timeout=60
+        )
 
     @property
     def main_queue(self) -> str:
