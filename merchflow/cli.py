@@ -80,6 +80,24 @@ def api(
 
 
 @app.command()
+def sandboxes(
+    only: Annotated[
+        list[str] | None,
+        typer.Option("--only", help="Sandbox(es) to serve: amazon, ebay, shopify, woocommerce; default all"),
+    ] = None,
+) -> None:
+    """Serve the local sandbox marketplaces (ports MERCHFLOW_SANDBOX__<MP>_PORT), seeded with the demo catalog."""
+    _setup()
+    from sandboxes.run import serve_all
+
+    try:
+        asyncio.run(serve_all(get_settings(), only=only))
+    except (ValueError, OSError) as exc:  # unknown name, port in use
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
 def migrate(revision: Annotated[str, typer.Argument(help="Target revision")] = "head") -> None:
     """Apply database migrations (SQLite by default, PostgreSQL with MERCHFLOW_DATABASE_URL)."""
     _setup()
@@ -98,7 +116,8 @@ def seed_demo() -> None:
     from merchflow.db.engine import engine_for
     from merchflow.seed import seed_demo as run_seed
 
-    added = run_seed(engine_for(get_settings().sqlalchemy_url))
+    s = get_settings()
+    added = run_seed(engine_for(s.sqlalchemy_url), sandbox_accounts=s.sandbox.enabled)
     typer.echo(f"demo data loaded ({added} products added)")
 
 

@@ -7,8 +7,9 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import select
 
+from domain.stock import available_to_publish
 from merchflow.db.engine import session_scope
-from merchflow.db.models import MarketplaceAccount, Product, StockLedgerEntry, StockLevel
+from merchflow.db.models import MarketplaceAccount, MarketplaceListing, Product, StockLedgerEntry, StockLevel
 from merchflow.db.types import utcnow
 
 # (sku, name, brand, category, cost, price, on_hand, identifiers)
@@ -137,25 +138,96 @@ DEMO_PRODUCTS: list[tuple[str, str, str, str, str, str, int, dict[str, str]]] = 
 
 
 DEMO_MARKETPLACES = ("amazon", "ebay", "shopify", "woocommerce")
+# Also the account segment of the sandboxes' webhook URL: /api/v1/webhooks/<mp>/sandbox
+DEMO_ACCOUNT = "sandbox"
+# Account options the adapters need against the sandboxes (the values the sandboxes are built with). Written only
+# where a key is missing, so an operator's own settings on the demo accounts survive a restart.
+DEMO_ACCOUNT_OPTIONS: dict[str, dict[str, str]] = {
+    "amazon": {"marketplace_id": "ATVPDKIKX0DER", "seller_id": "A2MERCHFLOWSBX"},
+    "ebay": {"marketplace_id": "EBAY_US", "category_id": "9355"},  # publishing an offer needs a category
+    "shopify": {"location_id": "gid://shopify/Location/71234567890"},  # the demo shop's only location
+    "woocommerce": {"currency": "USD"},
+}
 
 
 def seed_demo_accounts(engine: sa.Engine) -> int:
-    """One account per sandbox marketplace; base_url left empty so it follows the sandbox settings."""
+    """One account per sandbox marketplace that has none yet; base_url left empty so it follows the sandbox
+    settings. Demo accounts made by an earlier version get the options they lack."""
     added = 0
     with session_scope(engine) as session:
-        have = {a.marketplace for a in session.exec(select(MarketplaceAccount)).all()}
+        rows = session.exec(select(MarketplaceAccount)).all()
+        have = {a.marketplace for a in rows}
+        demo = {a.marketplace: a for a in rows if a.name == DEMO_ACCOUNT}
         for mp in DEMO_MARKETPLACES:
+            row = demo.get(mp)
             if mp not in have:
                 session.add(
-                    MarketplaceAccount(marketplace=mp, name="sandbox", credentials_ref=f"sandbox-{mp}")
+                    MarketplaceAccount(
+                        marketplace=mp,
+                        name=DEMO_ACCOUNT,
+                        credentials_ref=f"sandbox-{mp}",
+                        config=dict(DEMO_ACCOUNT_OPTIONS[mp]),
+                    )
+                )
+                added += 1
+            elif row is not None and (row.credentials_ref or "").startswith("sandbox-"):
+                missing = {k: v for k, v in DEMO_ACCOUNT_OPTIONS[mp].items() if k not in (row.config or {})}
+                if missing:
+                    row.config = {
+                        **(row.config or {}),
+                        **missing,
+                    }  # a new dict: JSON columns track assignment
+                    session.add(row)
+    return added
+
+
+def seed_demo_listings(engine: sa.Engine) -> int:
+    """An active listing of every demo product on every demo account, showing what the master says (the sandboxes
+    seed the same catalog), so orders and reconciles have something to sync. Only missing (account, SKU) pairs."""
+    added = 0
+    now = utcnow()
+    demo_skus = [p[0] for p in DEMO_PRODUCTS]
+    with session_scope(engine) as session:
+        accounts = session.exec(
+            select(MarketplaceAccount).where(
+                MarketplaceAccount.name == DEMO_ACCOUNT,
+                MarketplaceAccount.marketplace.in_(DEMO_MARKETPLACES),  # type: ignore[attr-defined]
+            )
+        ).all()
+        products = {p.sku: p for p in session.exec(select(Product).where(Product.sku.in_(demo_skus))).all()}  # type: ignore[attr-defined]
+        levels = {
+            s.sku: s for s in session.exec(select(StockLevel).where(StockLevel.sku.in_(demo_skus))).all()
+        }  # type: ignore[attr-defined]
+        for account in accounts:
+            listed = set(
+                session.exec(
+                    select(MarketplaceListing.sku).where(MarketplaceListing.account_id == account.id)
+                ).all()
+            )
+            for sku, product in products.items():
+                if sku in listed:
+                    continue
+                level = levels.get(sku)
+                on_hand, reserved = (level.on_hand, level.reserved) if level else (0, 0)
+                session.add(
+                    MarketplaceListing(
+                        account_id=account.id or 0,
+                        sku=sku,
+                        price=product.price,
+                        quantity=available_to_publish(on_hand, reserved, account.safety_buffer),
+                        status="active",
+                        last_synced_at=now,
+                    )
                 )
                 added += 1
     return added
 
 
-def seed_demo(engine: sa.Engine) -> int:
-    """Insert the demo products and their stock if missing. Returns how many products were added."""
-    seed_demo_accounts(engine)
+def seed_demo(engine: sa.Engine, *, sandbox_accounts: bool = True) -> int:
+    """Insert the demo products and their stock if missing, and (unless the sandboxes are off) the sandbox accounts
+    listing them. Returns how many products were added."""
+    if sandbox_accounts:
+        seed_demo_accounts(engine)
     added = 0
     now = utcnow()
     with session_scope(engine) as session:
@@ -191,4 +263,6 @@ def seed_demo(engine: sa.Engine) -> int:
                     )
                 )
             added += 1
+    if sandbox_accounts:
+        seed_demo_listings(engine)
     return added

@@ -61,7 +61,7 @@ def seed_demo_data(settings: Settings) -> None:
     from merchflow.db.engine import engine_for
     from merchflow.seed import seed_demo
 
-    added = seed_demo(engine_for(settings.sqlalchemy_url))
+    added = seed_demo(engine_for(settings.sqlalchemy_url), sandbox_accounts=settings.sandbox.enabled)
     log.info("demo data ready", products_added=added)
 
 
@@ -78,11 +78,14 @@ STEPS: list[Entry] = [
     "merchflow.decisions.demo:demo_decisions_step",  # pending demo decisions for /approvals (issue 5)
 ]
 
-CHILDREN: list[Entry] = []
+CHILDREN: list[Entry] = [
+    "sandboxes.run:children",  # the four sandbox marketplaces, when MERCHFLOW_SANDBOX__ENABLED (issue 3)
+]
 
 LINKS: list[Entry] = [
     api_links,
     "merchflow.users:web_links",  # approval pages + admin login (issue 5)
+    "sandboxes.run:links",  # sandbox marketplaces' inspection docs (issue 3)
 ]
 
 

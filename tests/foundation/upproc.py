@@ -32,6 +32,10 @@ class UpProcess:
     proc: subprocess.Popen[bytes] | None = None
     known: dict[int, psutil.Process] = field(default_factory=dict)
     output_file_name: str = "up-output.log"
+    # the sandbox marketplaces `up` starts (issue 3): free ports too, so a developer's own `make up` never collides
+    sandbox_ports: dict[str, int] = field(
+        default_factory=lambda: {mp: free_port() for mp in ("amazon", "ebay", "shopify", "woocommerce")}
+    )
 
     @classmethod
     def on_free_ports(cls, data_dir: Path, **kwargs: object) -> UpProcess:
@@ -54,6 +58,7 @@ class UpProcess:
             MERCHFLOW_TEMPORAL__PORT=str(self.temporal_port),
             MERCHFLOW_TEMPORAL__UI_PORT=str(self.ui_port),
             MERCHFLOW_LOG_JSON="true",
+            **{f"MERCHFLOW_SANDBOX__{mp.upper()}_PORT": str(p) for mp, p in self.sandbox_ports.items()},
             **self.extra_env,
         )
         return env
