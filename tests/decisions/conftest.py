@@ -160,5 +160,6 @@ async def dec_api(api_env_settings: Settings, temporal_env: WorkflowEnvironment)
     async with worker:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            client.app = app  # type: ignore[attr-defined]
             yield client, engine, api_env_settings
     engine.dispose()

@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from merchflow.db.engine import read_session
 from merchflow.db.models import Product
+from merchflow.temporal import DECISION_STATUS
 from tests.conftest import make_token
 from tests.decisions.conftest import add_product, new_id, price_proposal
 
@@ -82,6 +83,10 @@ async def test_propose_list_approve_and_history(dec_api) -> None:  # type: ignor
     assert [h["action"] for h in detail["history"]] == ["proposed", "approved", "executed"]
     assert detail["history"][1]["actor"] == "alice" and detail["history"][1]["details"]["comment"] == "fine"
     assert _price(engine, sku) == Decimal("19.00")
+    # operators filter by DecisionStatus in the Temporal UI: it follows the decision
+    temporal = client.app.state.temporal.client
+    described = await temporal.get_workflow_handle(f"decision-{did}").describe()
+    assert described.typed_search_attributes.get(DECISION_STATUS) == "executed"
     late = await client.post(
         f"/api/v1/decisions/{did}/reject", json={"expected_version": 1}, headers=approver
     )
