@@ -154,7 +154,7 @@ async def bench(n: int, rate_limits: bool, rounds: int | None = None) -> dict[st
                         {"sku": s, "title": s, "price": "9.99", "quantity": 1} for s in skus[i : i + 25_000]
                     ]
                     (await c.post("/_sandbox/seed", json={"listings": listings})).raise_for_status()
-                rows = (await c.get("/_sandbox/listings", params={"limit": n + 100})).json()
+                rows = (await c.get("/_sandbox/listings", params={"limit": n + 100})).json()["listings"]
                 items = {r["sku"]: r["inventory_item_id"] for r in rows}
                 adapter_runs: list[float] = []
                 floor_runs: list[float] = []

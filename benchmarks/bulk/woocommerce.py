@@ -133,7 +133,7 @@ async def bench(n: int, rate_limits: bool, rounds: int | None = None) -> dict[st
                         {"sku": s, "title": s, "price": "9.99", "quantity": 1} for s in skus[i : i + 25_000]
                     ]
                     (await c.post("/_sandbox/seed", json={"listings": listings})).raise_for_status()
-                rows = (await c.get("/_sandbox/listings", params={"limit": n + 100})).json()
+                rows = (await c.get("/_sandbox/listings", params={"limit": n + 100})).json()["listings"]
                 ids = {r["sku"]: r["id"] for r in rows}
                 # ids as a previous listing sync stored them: the requests the floor sends too. Rounds alternate
                 # adapter and floor (new quantities each time, so every update is a real change) and the best of

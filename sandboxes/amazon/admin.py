@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from sandboxes.amazon.common import AmazonKnobs, AmazonSandbox
 from sandboxes.amazon.store import LISTING_COLUMNS, upsert_listings
+from sandboxes.common import extras
 
 
 class SeedListing(BaseModel):
@@ -33,7 +34,7 @@ def router(sbx: AmazonSandbox) -> APIRouter:
     @r.post("/seed")
     async def seed(body: SeedIn) -> dict[str, int]:
         n = upsert_listings(store, [item.model_dump() for item in body.listings], replace=body.replace)
-        return {"seeded": n}
+        return extras.seeded(n)
 
     @r.get("/listings")
     async def listings(
@@ -47,20 +48,21 @@ def router(sbx: AmazonSandbox) -> APIRouter:
         if not include_deleted:
             sql += " AND deleted = 0"
         rows = store.query(sql + " ORDER BY sku LIMIT ?", [*params, limit])
-        return {
-            "listings": [
-                {
-                    "sku": row["sku"],
-                    "asin": row["asin"],
-                    "title": row["title"],
-                    "price": row["price"],
-                    "currency": row["currency"],
-                    "quantity": row["quantity"],
-                    "status": "DELETED" if row["deleted"] else "ACTIVE",
-                }
+        return extras.listings(
+            [
+                extras.listing_row(
+                    sku=row["sku"],
+                    title=row["title"],
+                    price=row["price"],
+                    currency=row["currency"],
+                    quantity=row["quantity"],
+                    status="DELETED" if row["deleted"] else "ACTIVE",
+                    active=not row["deleted"],
+                    extra={"asin": row["asin"]},
+                )
                 for row in rows
             ]
-        }
+        )
 
     @r.get("/amazon/config")
     async def get_config() -> AmazonKnobs:

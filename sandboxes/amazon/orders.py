@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from connectors.marketplace.amazon.webhooks import SIGNATURE_HEADER, sign
 from sandboxes.amazon.common import AmazonSandbox, SpApiError, csv_param, iso, parse_iso
+from sandboxes.common import extras
 from sandboxes.common.state import WebhookTarget
 
 BASE = "/orders/v0/orders"
@@ -137,8 +138,20 @@ def router(sbx: AmazonSandbox) -> APIRouter:
             f"{random.randint(10**6, 10**7 - 1)}"
         )
         existing = store.one("SELECT * FROM az_order WHERE order_id = ?", (order_id,))
-        if existing is not None:
-            return JSONResponse({"order_id": order_id, "created": False})
+        if existing is not None:  # the same purchase again: nothing bought twice
+            item = store.one(
+                "SELECT sku, quantity FROM az_order_item WHERE order_id = ? LIMIT 1", (order_id,)
+            )
+            left = store.one(
+                "SELECT quantity FROM az_listing WHERE sku = ?", (item["sku"] if item else body.sku,)
+            )
+            return extras.order_placed(
+                order_id=order_id,
+                sku=item["sku"] if item else body.sku,
+                quantity=item["quantity"] if item else body.quantity,
+                remaining=left["quantity"] if left else None,
+                created=False,
+            )
         now = time.time()
         item_id = str(random.randint(10**13, 10**14 - 1))
         with store.tx() as c:
@@ -173,7 +186,9 @@ def router(sbx: AmazonSandbox) -> APIRouter:
         sbx.state.record_effect(f"order:{order_id}", "status", None, "Unshipped")
         _notify(sbx, _order_change(sbx, order_id, now, body.sku, body.quantity, item_id))
         _notify(sbx, _quantity_change(sbx, body.sku, remaining, now))
-        return JSONResponse({"order_id": order_id, "created": True, "sku": body.sku, "remaining": remaining})
+        return extras.order_placed(
+            order_id=order_id, sku=body.sku, quantity=body.quantity, remaining=remaining, created=True
+        )
 
     return r
 

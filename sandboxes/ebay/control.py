@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from sandboxes.common import extras
 from sandboxes.ebay import repo
 from sandboxes.ebay.core import EbaySandbox, EbaySandboxConfig
 
@@ -46,13 +47,13 @@ def router(sbx: EbaySandbox) -> APIRouter:
             for x in req.listings
         ]
         n = repo.upsert_listings(db, rows, overwrite=True)
-        return {"seeded": n}
+        return extras.seeded(n)
 
     @r.get("/listings")
     async def listings(
         sku: str | None = None, limit: int = Query(1000, ge=1, le=1_000_000)
     ) -> dict[str, Any]:
-        return {"listings": repo.listing_truth(db, sku, limit)}
+        return extras.listings([_listing(row) for row in repo.listing_truth(db, sku, limit)])
 
     @r.get("/ebay/config")
     async def get_config() -> EbaySandboxConfig:
@@ -69,3 +70,11 @@ def router(sbx: EbaySandbox) -> APIRouter:
         return {"expired": sbx.expire_tokens()}
 
     return r
+
+
+def _listing(row: dict[str, Any]) -> dict[str, Any]:
+    """The common row first; eBay's own fields (offer_id, listing_id, sold_quantity) after it."""
+    return extras.listing_row(
+        sku=row["sku"], title=row["title"], price=row["price"], currency=row["currency"], quantity=row["quantity"],
+        status=row["status"], active=row["status"] == "active", extra=row,
+    )  # fmt: skip

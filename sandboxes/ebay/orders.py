@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from sandboxes.common import extras
 from sandboxes.ebay.core import SELLER, EbayError, EbaySandbox, now_iso
 from sandboxes.ebay.inventory import json_body
 from sandboxes.ebay.signing import sign
@@ -124,15 +125,23 @@ def router(sbx: EbaySandbox) -> APIRouter:
         """A customer buys on eBay: order created, stock taken (never below 0), ORDER_CONFIRMATION emitted."""
         if req.order_id:
             existing = db.one("SELECT body FROM ebay_order WHERE order_id = ?", (req.order_id,))
-            if existing is not None:
-                return JSONResponse(json.loads(existing["body"]))
+            if existing is not None:  # the same purchase again: nothing bought twice
+                body = json.loads(existing["body"])
+                line = body["lineItems"][0]
+                left = db.one("SELECT quantity FROM ebay_item WHERE sku = ?", (line["sku"],))
+                return extras.order_placed(
+                    order_id=body["orderId"], sku=line["sku"], quantity=line["quantity"],
+                    remaining=left["quantity"] if left else None, created=False, extra=body,
+                )  # fmt: skip
         with db.tx() as c:
             item = c.execute("SELECT quantity, product FROM ebay_item WHERE sku = ?", (req.sku,)).fetchone()
             offer = c.execute(
                 "SELECT * FROM ebay_offer WHERE sku = ? AND status = 'PUBLISHED' ORDER BY seq LIMIT 1",
                 (req.sku,),
             ).fetchone()
-            if item is None or offer is None:
+            if item is None:
+                return JSONResponse({"detail": f"no inventory item with SKU {req.sku}"}, status_code=404)
+            if offer is None:
                 return JSONResponse({"detail": f"no live listing for {req.sku}"}, status_code=409)
             have = item["quantity"] or 0
             if have < req.quantity:
@@ -153,7 +162,10 @@ def router(sbx: EbaySandbox) -> APIRouter:
         sbx.state.record_effect(f"sku:{req.sku}", "quantity", have, have - req.quantity)
         for line in order["lineItems"]:
             sbx.emitter.emit(sbx.state.webhook.url, _notification(order, line), {}, sign)
-        return JSONResponse(order, status_code=201)
+        return extras.order_placed(
+            order_id=order["orderId"], sku=req.sku, quantity=req.quantity, remaining=have - req.quantity,
+            created=True, extra=order,
+        )  # fmt: skip
 
     return r
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from sandboxes.common import extras
 from sandboxes.common.state import SandboxState
 from sandboxes.common.webhooks import WebhookEmitter
 from sandboxes.shopify import db
@@ -68,13 +69,15 @@ def sandbox_router(state: SandboxState, emitter: WebhookEmitter, executor: Execu
             }
             for x in req.listings
         ]
-        return db.seed_listings(store, listings, replace=req.replace)
+        counts = db.seed_listings(store, listings, replace=req.replace)
+        return extras.seeded(counts["created"], **counts)  # "created" / "skipped": older callers read them
 
     @r.get("/listings")
     def listings(
         sku: str | None = None, limit: int = Query(1000, le=1_000_000), offset: int = 0
-    ) -> list[dict[str, Any]]:
-        return db.listings_truth(store, sku, limit, offset)
+    ) -> dict[str, Any]:
+        rows = db.listings_truth(store, sku, limit, offset)
+        return extras.listings([_listing(row) for row in rows])
 
     @r.post("/orders")
     async def buy(req: BuyRequest) -> JSONResponse:
@@ -82,10 +85,19 @@ def sandbox_router(state: SandboxState, emitter: WebhookEmitter, executor: Execu
             existing = store.one(
                 "SELECT id, name FROM shp_order WHERE source_identifier = ?", (req.order_id,)
             )
-            if existing is not None:
-                return JSONResponse(
-                    {"order_id": db.gid("Order", existing["id"]), "name": existing["name"], "duplicate": True}
+            if existing is not None:  # the same purchase again: nothing bought twice
+                first = store.one(
+                    "SELECT sku, quantity FROM shp_line WHERE order_id = ? ORDER BY id LIMIT 1",
+                    (existing["id"],),
                 )
+                sku = first["sku"] if first else req.sku
+                now_rows = db.listings_truth(store, sku, 1, 0)
+                return extras.order_placed(
+                    order_id=db.gid("Order", existing["id"]), sku=sku,
+                    quantity=first["quantity"] if first else req.quantity,
+                    remaining=now_rows[0]["quantity"] if now_rows else None, created=False,
+                    extra={"name": existing["name"], "duplicate": True},
+                )  # fmt: skip
         wanted = [BuyLine(sku=req.sku, quantity=req.quantity), *req.lines]
         variants = {}
         for line in wanted:
@@ -161,9 +173,10 @@ def sandbox_router(state: SandboxState, emitter: WebhookEmitter, executor: Execu
         emit(state, emitter, "orders/create", order_payload(order, lines))
         for payload in levels:
             emit(state, emitter, "inventory_levels/update", payload)
-        return JSONResponse(
-            {"order_id": db.gid("Order", oid), "name": f"#{number}", "quantity_after": effects[0][3]}
-        )
+        return extras.order_placed(
+            order_id=db.gid("Order", oid), sku=req.sku, quantity=req.quantity, remaining=effects[0][3],
+            created=True, extra={"name": f"#{number}", "quantity_after": effects[0][3]},
+        )  # fmt: skip
 
     @r.post("/shopify/expire-tokens")
     def expire_tokens() -> dict[str, int]:
@@ -182,3 +195,11 @@ def sandbox_router(state: SandboxState, emitter: WebhookEmitter, executor: Execu
         return executor.bucket.status(state.faults.rate_limits)
 
     return r
+
+
+def _listing(row: dict[str, Any]) -> dict[str, Any]:
+    """The common row first; Shopify's own fields (gids, barcode, on_hand) after it."""
+    return extras.listing_row(
+        sku=row["sku"], title=row["title"], price=row["price"], quantity=row["quantity"], status=row["status"],
+        active=row["status"] == "ACTIVE", currency=db.SHOP_CURRENCY, extra=row,
+    )  # fmt: skip

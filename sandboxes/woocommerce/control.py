@@ -7,9 +7,9 @@ import json
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from sandboxes.common import extras
 from sandboxes.woocommerce.catalog import GTIN
 from sandboxes.woocommerce.db import now
 from sandboxes.woocommerce.errors import WooError
@@ -90,7 +90,8 @@ def control_router(site: WooSite) -> APIRouter:
 
     @r.post("/seed")
     async def post_seed(req: SeedRequest) -> dict[str, int]:
-        return {"created": seed(site, req.listings, replace=req.replace)}
+        n = seed(site, req.listings, replace=req.replace)
+        return extras.seeded(n, created=n)  # "created": what older callers read
 
     @r.post("/orders", status_code=201)
     async def post_order(req: BuyRequest) -> Any:
@@ -98,14 +99,20 @@ def control_router(site: WooSite) -> APIRouter:
             order, created = site.sales.place(req.sku, req.quantity, req.order_id)
         except WooError as exc:
             return exc.response()
-        return (
-            order if created else Response(json.dumps(order), media_type="application/json", status_code=200)
+        line = (order.get("line_items") or [{}])[0]
+        sku = line.get("sku") or req.sku
+        left = site.state.store.one(
+            "SELECT stock_quantity FROM wc_product WHERE sku = ? AND status != 'trash'", (sku,)
         )
+        return extras.order_placed(
+            order_id=order["id"], sku=sku, quantity=int(line.get("quantity") or req.quantity),
+            remaining=left["stock_quantity"] if left else None, created=created, extra=order,
+        )  # fmt: skip
 
     @r.get("/listings")
-    async def listings(sku: str | None = None, limit: int = 200000) -> list[dict[str, Any]]:
+    async def listings(sku: str | None = None, limit: int = 200000) -> dict[str, Any]:
         sql = (
-            "SELECT id, parent_id, type, sku, status, regular_price, sale_price, manage_stock, stock_quantity, "
+            "SELECT id, parent_id, type, sku, name, status, regular_price, sale_price, manage_stock, stock_quantity, "
             "date_modified FROM wc_product"
         )
         args: list[Any] = []
@@ -114,7 +121,7 @@ def control_router(site: WooSite) -> APIRouter:
             sql += f" WHERE sku IN ({','.join('?' * len(skus))})"
             args = skus
         rows = site.state.store.query(sql + " ORDER BY id LIMIT ?", [*args, limit])
-        return [{**dict(x), "quantity": x["stock_quantity"], "price": x["regular_price"]} for x in rows]
+        return extras.listings([_listing(dict(x), site.config.currency) for x in rows])
 
     @r.get("/config")
     async def get_config() -> WooSandboxConfig:
@@ -126,3 +133,12 @@ def control_router(site: WooSite) -> APIRouter:
         return cfg
 
     return r
+
+
+def _listing(row: dict[str, Any], currency: str) -> dict[str, Any]:
+    """The common row first; WooCommerce's own columns (id, parent_id, type, regular_price, ...) after it."""
+    sku, status = row.pop("sku"), row["status"]
+    return extras.listing_row(
+        sku=sku, title=row.pop("name"), price=row["regular_price"], quantity=row["stock_quantity"],
+        status=status, active=status == "publish", currency=currency, extra=row,
+    )  # fmt: skip

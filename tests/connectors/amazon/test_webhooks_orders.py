@@ -23,7 +23,7 @@ async def test_purchase_sends_signed_notifications(
         r = await c.post(
             "/_sandbox/orders", json={"sku": "DEMO-MUG-02", "quantity": 3, "order_id": "111-0000001-0000001"}
         )
-        assert r.status_code == 200 and r.json()["remaining"] == 237
+        assert r.status_code == 201 and r.json()["remaining"] == 237
     deliveries = await rec.wait_for(2)
     events = {e.topic: e for e in (mp.verify_webhook(h, body) for h, body in deliveries)}
     order = events["ORDER_CHANGE"]
@@ -97,7 +97,7 @@ async def test_orders_page_with_next_token_and_cursor(amazon: AmazonEnv) -> None
             r = await c.post(
                 "/_sandbox/orders", json={"sku": "ORD-000000", "quantity": 1, "order_id": f"o-{i:04d}"}
             )
-            assert r.status_code == 200
+            assert r.status_code == 201
     mp, rec = amazon.adapter(orders_page_size=100)
     first = await mp.list_orders()
     assert len(first.orders) == 100 and first.has_more

@@ -197,6 +197,6 @@ async def seed(control: httpx.AsyncClient, n: int, *, prefix: str = "SKU", quant
 
 
 async def truth(control: httpx.AsyncClient, sku: str) -> dict[str, Any]:
-    rows = (await control.get("/_sandbox/listings", params={"sku": sku})).json()
+    rows = (await control.get("/_sandbox/listings", params={"sku": sku})).json()["listings"]
     assert len(rows) == 1, rows
     return rows[0]  # type: ignore[no-any-return]

@@ -114,7 +114,7 @@ async def test_one_exchange_of_every_document(
     bought = await control.post(
         "/_sandbox/orders", json={"sku": page.items[3].sku, "quantity": 1, "lines": lines}
     )
-    assert bought.status_code == 200, bought.text
+    assert bought.status_code == 201, bought.text
     orders = await a.list_orders()
     assert [len(o.lines) for o in orders.orders] == [
         13

@@ -125,7 +125,7 @@ async def test_create_update_and_end_a_listing(
         draft.model_copy(update={"price": Decimal("44.00")}), idempotency_key="create-2"
     )
     assert (again.status, again.code, again.external_id) == ("applied", "ALREADY_EXISTS", created.external_id)
-    assert len((await control.get("/_sandbox/listings", params={"sku": "NEW-1"})).json()) == 1
+    assert len((await control.get("/_sandbox/listings", params={"sku": "NEW-1"})).json()["listings"]) == 1
     updated = await a.update_listing(
         draft.model_copy(update={"title": "Walnut Organizer", "quantity": 0}), idempotency_key="u-1"
     )

@@ -80,7 +80,7 @@ async def test_webhooks_are_signed_like_shopify_and_verified(
     )  # learns the SKU of each inventory item (inventory webhooks carry only the item id)
     async with httpx.AsyncClient(base_url=live) as c:
         r = await c.post("/_sandbox/orders", json={"sku": "DEMO-MUG-02", "quantity": 2, "order_id": "shop-1"})
-        assert r.status_code == 200, r.text
+        assert r.status_code == 201, r.text
     delivered = await box.wait_for(2)
     events = [a.verify_webhook(h, body) for h, body in delivered]
     by_kind = {e.kind: e for e in events}

@@ -64,7 +64,7 @@ async def test_throttle_status_feeds_the_client_bucket(
     await seed(control, 1000)
     rows = [
         r
-        for r in (await control.get("/_sandbox/listings", params={"limit": 2000})).json()
+        for r in (await control.get("/_sandbox/listings", params={"limit": 2000})).json()["listings"]
         if r["sku"].startswith("SKU-")
     ]
     a: ShopifyMarketplace = make_adapter(limits=True, quantities_per_call=50, concurrency=4)

@@ -44,7 +44,7 @@ async def gql(
 async def test_state_persists_and_demo_seed_is_idempotent(tmp_path: Path) -> None:
     app = build_app(db_path=tmp_path / "s.db")
     async with client_for(app) as c:
-        rows = (await c.get("/_sandbox/listings")).json()
+        rows = (await c.get("/_sandbox/listings")).json()["listings"]
         assert len(rows) == len(DEMO_PRODUCTS)
         item = rows[0]["inventory_item_id"]
         q = [{"inventoryItemId": item, "locationId": LOCATION_GID, "quantity": 5}]
@@ -63,7 +63,7 @@ async def test_state_persists_and_demo_seed_is_idempotent(tmp_path: Path) -> Non
         assert body["data"]["inventorySetQuantities"]["userErrors"] == []
     again = build_app(db_path=tmp_path / "s.db")  # a restart: same file, seeding runs again
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=again), base_url="http://shop.test") as c:
-        rows = (await c.get("/_sandbox/listings")).json()
+        rows = (await c.get("/_sandbox/listings")).json()["listings"]
         assert len(rows) == len(DEMO_PRODUCTS) and rows[0]["quantity"] == 5
 
 
@@ -123,7 +123,7 @@ async def test_request_errors_have_shopify_shapes(tmp_path: Path) -> None:
 async def test_inventory_input_is_validated_and_nothing_applied_on_error(tmp_path: Path) -> None:
     app = build_app(db_path=tmp_path / "s.db")
     async with client_for(app) as c:
-        rows = (await c.get("/_sandbox/listings")).json()
+        rows = (await c.get("/_sandbox/listings")).json()["listings"]
         good = {"inventoryItemId": rows[0]["inventory_item_id"], "locationId": LOCATION_GID, "quantity": 1}
 
         async def codes(**inp: Any) -> list[tuple[str, list[str]]]:
@@ -150,7 +150,7 @@ async def test_inventory_input_is_validated_and_nothing_applied_on_error(tmp_pat
         assert await codes(ignoreCompareQuantity=True, quantities=[{**good, "quantity": -1}]) == [
             ("INVALID_QUANTITY_NEGATIVE", ["input", "quantities", "0", "quantity"])
         ]
-        assert (await c.get("/_sandbox/listings", params={"sku": rows[0]["sku"]})).json()[0][
+        assert (await c.get("/_sandbox/listings", params={"sku": rows[0]["sku"]})).json()["listings"][0][
             "quantity"
         ] == rows[0]["quantity"]
         assert (await c.get("/_sandbox/effects")).json() == []
@@ -159,7 +159,7 @@ async def test_inventory_input_is_validated_and_nothing_applied_on_error(tmp_pat
 async def test_idempotency_key_reused_for_another_request_is_refused(tmp_path: Path) -> None:
     app = build_app(db_path=tmp_path / "s.db")
     async with client_for(app) as c:
-        rows = (await c.get("/_sandbox/listings")).json()
+        rows = (await c.get("/_sandbox/listings")).json()["listings"]
         q = {"inventoryItemId": rows[0]["inventory_item_id"], "locationId": LOCATION_GID}
         inp = {"name": "available", "reason": "correction", "ignoreCompareQuantity": True}
         first = await gql(
@@ -172,7 +172,9 @@ async def test_idempotency_key_reused_for_another_request_is_refused(tmp_path: P
             headers={"Idempotency-Key": "k"},
         )
         assert r.status_code == 422
-        assert (await c.get("/_sandbox/listings", params={"sku": rows[0]["sku"]})).json()[0]["quantity"] == 3
+        assert (await c.get("/_sandbox/listings", params={"sku": rows[0]["sku"]})).json()["listings"][0][
+            "quantity"
+        ] == 3
 
 
 async def test_sandbox_answers_conform_to_the_official_schema(tmp_path: Path) -> None:
@@ -223,8 +225,12 @@ async def test_bulk_seed(tmp_path: Path, replace: bool) -> None:
         ]
         listings.append({"sku": "DEMO-MUG-02", "price": "1.00"})
         r = await c.post("/_sandbox/seed", json={"listings": listings, "replace": replace})
-        assert r.json() == ({"created": 2001, "skipped": 0} if replace else {"created": 2000, "skipped": 1})
-        rows = (await c.get("/_sandbox/listings", params={"limit": 5000})).json()
+        assert r.json() == (
+            {"seeded": 2001, "created": 2001, "skipped": 0}
+            if replace
+            else {"seeded": 2000, "created": 2000, "skipped": 1}
+        )
+        rows = (await c.get("/_sandbox/listings", params={"limit": 5000})).json()["listings"]
         assert len(rows) == (2001 if replace else 2000 + len(DEMO_PRODUCTS))
         b7 = next(x for x in rows if x["sku"] == "B-7")
         assert (b7["quantity"], b7["price"], b7["barcode"]) == (7, "2.50", "000000000007")

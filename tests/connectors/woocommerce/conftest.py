@@ -60,7 +60,7 @@ class Sandbox:
 
     async def truth(self, *skus: str) -> dict[str, dict[str, Any]]:
         r = await self.call("GET", "/_sandbox/listings", params={"sku": ",".join(skus)} if skus else None)
-        return {row["sku"]: row for row in r.json()}
+        return {row["sku"]: row for row in r.json()["listings"]}
 
     async def faults(self, **kw: Any) -> None:
         current = (await self.call("GET", "/_sandbox/faults")).json()

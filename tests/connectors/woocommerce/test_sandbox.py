@@ -87,7 +87,7 @@ async def test_state_persists_and_demo_seed_is_idempotent(tmp_path: Path) -> Non
         settings
     )  # same data_dir: the restart keeps orders and stock, and seeds nothing again
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=second), base_url="http://t") as c:
-        rows = (await c.get("/_sandbox/listings")).json()
+        rows = (await c.get("/_sandbox/listings")).json()["listings"]
         assert len(rows) == 12
         assert next(r for r in rows if r["sku"] == "DEMO-MUG-02")["quantity"] == 200
     second.state.sandbox.store.close()
