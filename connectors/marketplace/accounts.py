@@ -28,7 +28,9 @@ def account_config(row: MarketplaceAccount, settings: Settings) -> AccountConfig
     creds: dict[str, SecretStr] = {}
     ref = row.credentials_ref
     if ref:
-        creds = dict(settings.marketplace_credentials.get(ref.lower(), {}))
+        # Environment variable names cannot hold "-": credentials_ref "amazon-us" reads ..._CREDENTIALS__AMAZON_US__...
+        found = settings.marketplace_credentials
+        creds = dict(found.get(ref.lower()) or found.get(ref.lower().replace("-", "_")) or {})
         if not creds and ref.startswith(SANDBOX_REF_PREFIX):
             creds = {k: SecretStr(v) for k, v in sandbox_credentials(row.marketplace).items()}
     base_url = row.base_url or (
