@@ -23,6 +23,7 @@ from connectors.marketplace.amazon.feeds import FeedMessage, FeedRunner
 from connectors.marketplace.amazon.limits import MAX_LISTINGS_PAGE
 from connectors.marketplace.amazon.options import AmazonOptions
 from connectors.marketplace.amazon.orders import OrdersApi
+from connectors.marketplace.amazon.patches import patch_quantities
 from connectors.marketplace.amazon.pricing import CatalogMatch, FeeEstimate, PricingApi
 from connectors.marketplace.amazon.webhooks import parse_notification, verify_signature
 from connectors.marketplace.config import AccountConfig
@@ -166,6 +167,11 @@ class AmazonMarketplace:
         self, updates: Sequence[QuantityUpdate], *, idempotency_key: str, on_wait: WaitCallback | None = None
     ) -> BulkResult:
         latest = {u.sku: u.quantity for u in updates}  # absolute values: for a repeated SKU the last one wins
+        if 0 < len(latest) <= self.options.quantity_patch_max_skus:  # an order push: seconds, not a feed
+            outcomes = await patch_quantities(
+                self.api, self.options, self._item_path, latest, idempotency_key
+            )
+            return BulkResult(outcomes=outcomes)
         messages = [
             FeedMessage(sku, "fulfillment_availability", mapping.quantity_value(q, self.options), q)
             for sku, q in latest.items()

@@ -26,6 +26,9 @@ class AmazonOptions(BaseModel):
     fulfillment_channel_code: str = "DEFAULT"  # merchant-fulfilled quantity channel
     listings_source: Literal["listings", "fba_inventory"] = "listings"
     feed_max_messages: int = Field(MAX_FEED_MESSAGES, ge=1, le=MAX_FEED_MESSAGES)
+    # set_quantities for at most this many SKUs goes through patchListingsItem (5/s, applied in seconds) instead of
+    # a feed (minutes; 5 JSON_LISTINGS_FEEDs per 5 minutes): order pushes touch one or two SKUs. 0: always feeds.
+    quantity_patch_max_skus: int = Field(10, ge=0)
     feed_concurrency: int = Field(5, ge=1)
     feed_poll_initial_seconds: float = Field(2.0, gt=0)
     feed_poll_max_seconds: float = Field(30.0, gt=0)

@@ -29,7 +29,14 @@ from tests.connectors.amazon.recorder import RecordingTransport, contract_violat
 from tests.connectors.amazon.spec import SpApiContract
 
 FAST_KNOBS = {"feed_queue_seconds": 0.02, "feed_progress_seconds": 0.02}
-FAST_OPTIONS = {"feed_poll_initial_seconds": 0.02, "feed_poll_max_seconds": 0.1, "max_retries": 4}
+# quantity_patch_max_skus=0: these tests exercise the feed path even for a few SKUs (the patch path is the default
+# for small batches; tests/stock covers it end to end)
+FAST_OPTIONS = {
+    "feed_poll_initial_seconds": 0.02,
+    "feed_poll_max_seconds": 0.1,
+    "max_retries": 4,
+    "quantity_patch_max_skus": 0,
+}
 
 
 @pytest.fixture(scope="session")
