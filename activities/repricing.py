@@ -100,6 +100,7 @@ class RepricingActivities:
             )
         if frame.empty:
             return RepriceBatchResult(last_sku=None, done=True, totals=AccountTotals())
+        activity.heartbeat("priced")
         out = price_batch(frame, self.cfg.pricing, today=inp.today)
         changed = out[out["changed"]]
         totals = AccountTotals(
@@ -109,6 +110,7 @@ class RepricingActivities:
             expected_margin_delta=as_money(changed["margin_delta"].sum()),
             expected_revenue_delta=as_money(changed["revenue_delta"].sum()),
         )
+        activity.heartbeat("writing")
         if not changed.empty:
             with session_scope(self.engine) as s:
                 if inp.dry_run:

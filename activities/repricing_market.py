@@ -47,6 +47,12 @@ def heartbeat(details: object) -> None:
         activity.heartbeat(details)
 
 
+def beat_every() -> float:
+    """Heartbeat a few times per heartbeat timeout, whatever the workflow chose."""
+    timeout = activity.info().heartbeat_timeout if activity.in_activity() else None
+    return max(0.5, timeout.total_seconds() / 4) if timeout else 5.0
+
+
 def prices_digest(targets: Sequence[publish.Target]) -> str:
     """Part of the idempotency key: a retry sending other values must not replay the first answer."""
     h = hashlib.sha256()
@@ -112,7 +118,7 @@ class RepricingMarketActivities:
     async def push_prices(self, inp: PushPricesInput) -> PushPricesResult:
         """Send approved target prices of a SKU range to the marketplace in bulk and record each item's outcome:
         applied ones go live, refused ones are dropped with their reason, failed ones keep their target (retried)."""
-        async with kept_alive():
+        async with kept_alive(every=beat_every()):
             targets = await asyncio.to_thread(self._targets, inp)
             result = PushPricesResult(account_id=inp.account_id, sent=len(targets))
             if not targets:
@@ -169,7 +175,7 @@ class RepricingMarketActivities:
     async def market_prices(self, inp: MarketPricesInput) -> MarketPricesResult:
         """Other sellers' prices for a page of the account's listings from the marketplace's pricing API (Amazon
         competitive pricing, eBay Browse); SKUs with fresh prices from this marketplace are not asked again."""
-        async with kept_alive():
+        async with kept_alive(every=beat_every()):
             adapter = self.marketplaces.get(inp.account_id)
             since = utcnow() - timedelta(hours=self.cfg.competitor_max_age_hours)
 

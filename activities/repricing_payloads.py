@@ -26,6 +26,8 @@ class RepriceRunInput(BaseModel):
     batch_size: int | None = Field(default=None, ge=10, le=25_000)  # None: settings.repricing.batch_size
     refresh_competitors: bool = True
     requested_by: str = "schedule"
+    # how soon a dead worker's batch or push is given to another worker
+    heartbeat_seconds: int = Field(default=60, ge=2, le=600)
 
 
 class AccountRef(BaseModel):
@@ -93,6 +95,7 @@ class RepriceAccountInput(BaseModel):
     batch_size: int
     today: date
     fees: FeeRates | None = None  # None: not looked up yet (the child does it first)
+    heartbeat_seconds: int = 60
     cursor: str = ""  # last SKU done (batches go in SKU order)
     totals: AccountTotals | None = None  # carried over continue-as-new
 

@@ -70,14 +70,16 @@ async def _act(name: str, arg: Any, result: type, timeout: timedelta = DB, **kw:
     )
 
 
-async def push_with_item_retries(inp: PushPricesInput) -> PushPricesResult:
+async def push_with_item_retries(
+    inp: PushPricesInput, heartbeat: timedelta = timedelta(minutes=1)
+) -> PushPricesResult:
     """Push a range of approved prices, then retry the items that failed (they keep their target price, so each
     retry reads just those), with backoff, a bounded number of times."""
 
     async def push(key: str) -> PushPricesResult:
         p = inp.model_copy(update={"idempotency_key": key})
         return await _act("reprice-push-prices", p, PushPricesResult, timedelta(minutes=30),
-                          heartbeat_timeout=timedelta(minutes=2))  # fmt: skip
+                          heartbeat_timeout=heartbeat)  # fmt: skip
 
     r = await push(inp.idempotency_key)
     total = r.model_copy()
@@ -116,6 +118,7 @@ class RepriceAccountWorkflow:
             timedelta(minutes=10), heartbeat_timeout=timedelta(minutes=2),
         )  # fmt: skip
         p.phase, cursor = "pricing", inp.cursor
+        beat = timedelta(seconds=inp.heartbeat_seconds)
         while True:
             batch: RepriceBatchResult = await _act(
                 "reprice-batch",
@@ -126,6 +129,7 @@ class RepriceAccountWorkflow:
                 ),
                 RepriceBatchResult,
                 timedelta(minutes=10),
+                heartbeat_timeout=beat,
             )  # fmt: skip
             totals.add(batch.totals)
             if batch.last_sku is None:
@@ -137,7 +141,7 @@ class RepriceAccountWorkflow:
                 self._pushing = asyncio.create_task(push_with_item_retries(PushPricesInput(
                     account_id=inp.account.account_id, after_sku=cursor, through_sku=batch.last_sku,
                     limit=25_000, idempotency_key=key,
-                )))  # fmt: skip
+                ), beat))  # fmt: skip
             p.cursor = cursor = batch.last_sku
             if batch.done:
                 break
@@ -250,6 +254,7 @@ class RepriceRunWorkflow:
             RepriceAccountInput(
                 run_id=run_id, account=a, dry_run=inp.dry_run, filters=inp.filters,
                 batch_size=inp.batch_size or start.batch_size, today=start.today,
+                heartbeat_seconds=inp.heartbeat_seconds,
             ),
             id=child_id,
             parent_close_policy=ParentClosePolicy.TERMINATE,

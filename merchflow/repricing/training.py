@@ -74,6 +74,12 @@ def history_frame(session: Session, *, now: datetime, history_days: int, period_
         first_old = changes.groupby("sku")["old_price"].first().map(_f)
         merged["price"] = merged["new_price"].fillna(merged["sku"].map(first_old)).fillna(merged["price"])
         grid = merged
+    # a SKU's history starts at its first sale or price change: the weeks before say nothing about demand
+    first = sales.groupby("sku")["period"].min()
+    if not changes.empty:
+        changed_at = ((changes["at"] - t0) // span).clip(lower=0).astype(int)
+        first = pd.concat([first, changed_at.groupby(changes["sku"]).min()]).groupby(level=0).min()
+    grid = grid[grid["period"].to_numpy() >= grid["sku"].map(first).fillna(0).to_numpy()]
     grid["category"] = catalog["category"].reindex(grid["sku"]).fillna("").astype(str).to_numpy()
     grid = grid[grid["price"].notna() & (grid["price"] > 0)]
     return grid[["sku", "category", "period", "price", "units"]].reset_index(drop=True)
