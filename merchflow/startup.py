@@ -76,6 +76,7 @@ STEPS: list[Entry] = [
     "merchflow.users:first_admin_password",  # web user `admin` (issue 5)
     "merchflow.schedules:ensure_schedules_step",  # Temporal Schedules: reconcile, order poll (issue 4), repricing
     "merchflow.decisions.demo:demo_decisions_step",  # pending demo decisions for /approvals (issue 5)
+    "merchflow.repricing.demo:demo_repricing_step",  # price / sales history, competitor prices, a dry run (issue 6)
 ]
 
 CHILDREN: list[Entry] = [
