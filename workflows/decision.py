@@ -134,7 +134,8 @@ class DecisionWorkflow:
         while True:
             deadline = self._next_deadline(stage_started)
             self._deadline = deadline.at
-            remaining = max(deadline.at - workflow.now(), timedelta(0))
+            # at least a second: a zero timer is not a timer on every server
+            remaining = max(deadline.at - workflow.now(), timedelta(seconds=1))
             try:
                 await workflow.wait_condition(lambda: self._status != PENDING, timeout=remaining)
             except TimeoutError:

@@ -45,9 +45,28 @@ def decision_row(engine: sa.Engine, decision_id: str) -> Decision:
 async def wait_idle(handle: WorkflowHandle, attempts: int = 400) -> None:  # type: ignore[type-arg]
     """Until the workflow only waits on its timer: no activity or workflow task in flight. The time-skipping
     server does not skip time while a task is outstanding, so stopping the worker earlier would stall it."""
+    quiet = 0
     for _ in range(attempts):
         raw = (await handle.describe()).raw_description
-        if not raw.pending_activities and not raw.HasField("pending_workflow_task"):
+        idle = not raw.pending_activities and not raw.HasField("pending_workflow_task")
+        # several quiet looks in a row: between an activity's completion and the next task there can be a
+        # moment where neither shows
+        quiet = quiet + 1 if idle else 0
+        if quiet >= 5:
             return
         await asyncio.sleep(0.05)
     raise AssertionError("workflow never became idle")
+
+
+async def wait_outbox(engine: sa.Engine, decision_id: str, status: str, attempts: int = 400) -> None:
+    from merchflow.db.decisions import NotificationOutbox
+
+    for _ in range(attempts):
+        with read_session(engine) as s:
+            row = s.exec(
+                select(NotificationOutbox).where(NotificationOutbox.decision_id == decision_id)
+            ).first()
+        if row is not None and row.status == status:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no {status} notification for {decision_id}")

@@ -17,7 +17,7 @@ from merchflow.decisions.errors import DecisionConflict
 from merchflow.decisions.payloads import DecisionInput, DecisionResult
 from merchflow.decisions.service import decide, decision_workflow_id
 from tests.decisions.conftest import add_product, make_worker, new_id, price_proposal, set_policy
-from tests.decisions.helpers import audit_actions, decision_row, wait_idle, wait_state
+from tests.decisions.helpers import audit_actions, decision_row, wait_idle, wait_outbox, wait_state
 
 
 async def _start(client, task_queue: str, decision_id: str, proposal):  # type: ignore[no-untyped-def]
@@ -195,6 +195,7 @@ async def test_waits_days_across_a_worker_restart(ts_env: WorkflowEnvironment, d
     async with make_worker(client, deps, task_queue, sticky=False):
         handle = await _start(client, task_queue, did, price_proposal(sku))
         before = await wait_state(handle, lambda s: s.status == "pending")
+        await wait_outbox(dec_engine, did, "logged")  # the approvers were told before the worker went away
         await wait_idle(handle)
     # no worker at all for three days
     await ts_env.sleep(timedelta(days=3))
