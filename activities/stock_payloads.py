@@ -61,6 +61,7 @@ class OrderSyncResult(BaseModel):
     failed: dict[int, list[str]] = {}
     cancelled_on_marketplace: bool = False
     cancel_message: str | None = None
+    received_at: float | None = None  # echoed from the input: webhook receipt, for latency figures
 
 
 class CancelInput(BaseModel):

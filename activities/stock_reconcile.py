@@ -108,9 +108,9 @@ class StockReconcileActivities(StockBase):
         batch.checked += len(found)
         batch.drift += drift
         batch.in_sync += [d.sku for d in diff if d.action == "none"]
-        await asyncio.to_thread(
-            self._save_drift, inp.run_id, drift, [d.sku for d in diff if d.action == "none"]
-        )
+        # only a retried batch can have rows an earlier attempt left "pending"
+        settled = [d.sku for d in diff if d.action == "none"] if activity.info().attempt > 1 else []
+        await asyncio.to_thread(self._save_drift, inp.run_id, drift, settled)
         return [(d, targets[d.sku]) for d in drift if d.action == "set"]
 
     async def _correct(

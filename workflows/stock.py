@@ -104,7 +104,9 @@ class OrderSyncWorkflow:
         alloc = await workflow.execute_activity_method(
             StockActivities.allocate_order, inp, start_to_close_timeout=DB, retry_policy=FAST
         )
-        result = OrderSyncResult(order_id=inp.order_id, status=alloc.status, duplicate=alloc.duplicate)
+        result = OrderSyncResult(
+            order_id=inp.order_id, status=alloc.status, duplicate=alloc.duplicate, received_at=inp.received_at
+        )
         if alloc.status == "cancelled":
             cancel = await workflow.execute_activity_method(
                 StockActivities.cancel_order,

@@ -1,0 +1,171 @@
+"""Order sync latency: a customer buys on a sandbox marketplace (POST /_sandbox/orders), the sandbox sends its
+signed webhook to `merchflow api`, the order-sync workflow allocates and pushes the new availability to every
+listing; measured from webhook receipt (the API's clock, carried in the workflow input) to the workflow's close
+(every push applied and recorded - an upper bound of "all other marketplaces updated").
+
+    .venv/bin/python benchmarks/order_sync.py --orders 200 [--rate 4] [--no-rate-limits] [--workers 1]
+
+Real stack like `merchflow up`: Temporal dev server on a SQLite file, each sandbox in its own process (published rate
+limits on unless --no-rate-limits), `merchflow api` and `merchflow worker` processes, master on SQLite (or
+--postgres-url). Orders arrive open-loop at --rate per second, round-robin over the marketplaces, on a pool of SKUs
+small enough that concurrent orders for one SKU happen. Target: p95 <= 2 s. The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.stock_stack import PREFERRED, Processes, bench_settings, pct, seed_sandbox
+from merchflow.db.engine import make_engine, read_session
+from merchflow.db.migrate import upgrade
+from merchflow.db.stock import MarketplaceOrder
+from merchflow.logging import configure_logging
+from tests.stock.harness import master_available, seed_master
+
+WARMUP = 8  # orders before measuring: first connections, access tokens, SKU lookups
+
+
+async def buy_all(
+    http: httpx.AsyncClient, urls: list[str], skus: list[str], n: int, rate: float, prefix: str
+) -> list[str]:
+    """Open-loop customers: one order every 1/rate s. Returns the refusals (none expected)."""
+    refused: list[str] = []
+
+    async def buy(i: int) -> None:
+        body = {"sku": skus[i % len(skus)], "quantity": 1, "order_id": f"{prefix}-{i}"}
+        r = await http.post(urls[i % len(urls)] + "/_sandbox/orders", json=body)
+        if r.status_code not in (200, 201):
+            refused.append(r.text[:200])
+
+    tasks = []
+    start = time.perf_counter()
+    for i in range(n):
+        await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
+        tasks.append(asyncio.create_task(buy(i)))
+    await asyncio.gather(*tasks)
+    return refused
+
+
+async def wait_orders(engine: sa.Engine, n: int, timeout: float = 300) -> list[MarketplaceOrder]:
+    deadline = time.monotonic() + timeout
+    while True:
+        with read_session(engine) as s:
+            rows = list(s.exec(sa.select(MarketplaceOrder)).scalars().all())  # type: ignore[call-overload]
+        if len(rows) >= n and all(r.status != "received" for r in rows):
+            return rows
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{len(rows)} of {n} orders recorded after {timeout}s")
+        await asyncio.sleep(0.5)
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    mps = list(args.names.split(",") if args.names else PREFERRED[: args.marketplaces])
+    work = Path(tempfile.mkdtemp(prefix="bench-order-sync-"))
+    settings = bench_settings(work, mps, db_url=args.postgres_url, rate_limits=not args.no_rate_limits)
+    settings.sandbox.webhook_base_url = f"http://127.0.0.1:{settings.api_port}"
+    procs = Processes(work)
+    out: dict[str, Any] = {"orders": args.orders, "marketplaces": mps, "rate_per_s": args.rate}
+    out |= {"rate_limits": not args.no_rate_limits, "workers": args.workers}
+    try:
+        procs.temporal(settings)
+        procs.sandboxes(settings, mps)
+        upgrade(settings.sqlalchemy_url)
+        engine = make_engine(settings.sqlalchemy_url)
+        skus = [f"ORD-{i:04d}" for i in range(args.skus)]
+        stock = dict.fromkeys(skus, 100_000)
+        seed_master(engine, stock, mps)
+        async with httpx.AsyncClient(timeout=120) as http:
+            for mp in mps:
+                await seed_sandbox(http, settings.sandbox.base_url(mp), stock, webhooks=True)
+            procs.api(settings, mps)
+            for n in range(args.workers):
+                procs.worker(settings, mps, name=f"worker-{n}")
+            urls = [settings.sandbox.base_url(mp) for mp in mps]
+            assert not await buy_all(http, urls, skus, WARMUP, 2.0, "warmup")
+            warm = {r.order_id for r in await wait_orders(engine, WARMUP)}
+            print(
+                f"warmed up with {WARMUP} orders; {args.orders} orders at {args.rate}/s on {mps}", flush=True
+            )
+            refused = await buy_all(http, urls, skus, args.orders, args.rate, "bench")
+            rows = [r for r in await wait_orders(engine, WARMUP + args.orders) if r.order_id not in warm]
+            from merchflow.temporal import connect
+            from workflows.stock import OrderSyncWorkflow
+
+            client = await connect(settings)
+            latencies, statuses = [], {}
+            for r in rows:
+                handle = client.get_workflow_handle_for(OrderSyncWorkflow.run, r.workflow_id)  # type: ignore[arg-type]
+                result = await handle.result()
+                closed = (await handle.describe()).close_time
+                assert result.received_at is not None and closed is not None
+                latencies.append(closed.timestamp() - result.received_at)
+                statuses[result.status] = statuses.get(result.status, 0) + 1
+                if result.failed:
+                    statuses["with_failed_pushes"] = statuses.get("with_failed_pushes", 0) + 1
+            # every marketplace shows the master's count for every SKU
+            want = {mp: master_available(engine, a) for mp, a in accounts_of(engine).items()}
+            wrong = 0
+            for mp in mps:
+                body = (
+                    await http.get(
+                        settings.sandbox.base_url(mp) + "/_sandbox/listings", params={"limit": 100000}
+                    )
+                ).json()
+                for row in body["listings"] if isinstance(body, dict) else body:
+                    wrong += row.get("quantity") != want[mp].get(row["sku"])
+        out |= {
+            "measured": len(latencies),
+            "refused_by_sandbox": len(refused),
+            "statuses": statuses,
+            "p50_s": round(pct(latencies, 0.5), 3),
+            "p95_s": round(pct(latencies, 0.95), 3),
+            "max_s": round(max(latencies), 3),
+            "listings_not_matching_master": wrong,
+            "target_met": pct(latencies, 0.95) <= 2.0,
+        }
+        engine.dispose()
+        return out
+    finally:
+        procs.stop()
+
+
+def accounts_of(engine: sa.Engine) -> dict[str, int]:
+    with read_session(engine) as s:
+        return {mp: i for i, mp in s.execute(sa.text("SELECT id, marketplace FROM marketplace_account"))}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--orders", type=int, default=200)
+    p.add_argument("--rate", type=float, default=4.0, help="orders per second (open loop)")
+    p.add_argument("--skus", type=int, default=40, help="SKU pool the orders are spread over")
+    p.add_argument("--marketplaces", type=int, default=4, choices=range(2, 5))
+    p.add_argument("--names", help="comma-separated marketplaces (default: " + ",".join(PREFERRED) + ")")
+    p.add_argument(
+        "--no-rate-limits", action="store_true", help="sandboxes and adapters ignore published limits"
+    )
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--postgres-url", help="master database (default: a SQLite file, like merchflow up)")
+    configure_logging("WARNING", json=False)
+    out = asyncio.run(run(p.parse_args()))
+    print(f"webhook -> all listings updated: p50 {out['p50_s']}s, p95 {out['p95_s']}s, max {out['max_s']}s")
+    print(json.dumps(out))
+    sys.stdout.flush()
+    os._exit(0)  # the SDK can crash at interpreter exit in short-lived processes (see GUIDE.md)
+
+
+if __name__ == "__main__":
+    main()
