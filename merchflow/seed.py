@@ -194,10 +194,10 @@ def seed_demo_listings(engine: sa.Engine) -> int:
                 MarketplaceAccount.marketplace.in_(DEMO_MARKETPLACES),  # type: ignore[attr-defined]
             )
         ).all()
-        products = {p.sku: p for p in session.exec(select(Product).where(Product.sku.in_(demo_skus))).all()}  # type: ignore[attr-defined]
-        levels = {
-            s.sku: s for s in session.exec(select(StockLevel).where(StockLevel.sku.in_(demo_skus))).all()
-        }  # type: ignore[attr-defined]
+        in_products = Product.sku.in_(demo_skus)  # type: ignore[attr-defined]
+        in_levels = StockLevel.sku.in_(demo_skus)  # type: ignore[attr-defined]
+        products = {p.sku: p for p in session.exec(select(Product).where(in_products)).all()}
+        levels = {s.sku: s for s in session.exec(select(StockLevel).where(in_levels)).all()}
         for account in accounts:
             listed = set(
                 session.exec(
