@@ -73,13 +73,16 @@ class CountingLimiter(RateLimiterRegistry):
             b.acquire = counted  # type: ignore[method-assign]
         return b
 
-    def bound_seconds(self) -> float:
-        worst = 0.0
+    def per_bucket(self) -> dict[str, dict[str, float]]:
+        out = {}
         for key, spent in self.spent.items():
             rate, burst = self.limits[key]
-            if rate > 0 and not math.isinf(rate):
-                worst = max(worst, max(0.0, spent - burst) / rate)
-        return worst
+            seconds = max(0.0, spent - burst) / rate if rate > 0 and not math.isinf(rate) else 0.0
+            out[":".join(key)] = {"spent": spent, "rate": rate, "burst": burst, "seconds": round(seconds, 2)}
+        return out
+
+    def bound_seconds(self) -> float:
+        return max((b["seconds"] for b in self.per_bucket().values()), default=0.0)
 
 
 def drift_plan(
@@ -243,6 +246,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             out |= {
                 "bound_seconds": round(bound, 2),
                 "real_vs_bound": round(real_s / bound, 3) if bound else None,
+                "buckets": limiter.per_bucket(),
             }
         else:
             out["targets_met"] = {"wall<=60s": real_s <= 60, "ratio<=1.3": real_s / floor_s <= 1.3}
