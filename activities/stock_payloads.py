@@ -22,7 +22,7 @@ class OrderSyncInput(BaseModel):
 
 
 class AllocateResult(BaseModel):
-    status: str  # allocated | backordered | cancelled
+    status: str  # allocated | backordered | cancelled | unmanaged
     duplicate: bool = False
     allocated: list[str] = []
     short: list[dict[str, object]] = []

@@ -124,6 +124,8 @@ class OrderSyncWorkflow:
             result.cancel_message = cancel.message
             # nothing moved in the master, but the selling marketplace took the units off its own count
             targets = [a for a in alloc.accounts if a == inp.account_id]
+        elif alloc.status == "unmanaged":
+            targets = []  # no SKU of the order is in the master: nothing moved, nothing to publish
         else:
             # Every listing, the selling one included: its own count already dropped, but a reconcile that read it
             # just before the sale may have put the unit back, and only a push after the allocation fixes that.

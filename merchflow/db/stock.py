@@ -30,7 +30,7 @@ class MarketplaceOrder(SQLModel, table=True):
     order_id: str = Field(max_length=100)
     status: str = Field(
         default="received", max_length=20
-    )  # received | allocated | backordered | cancelled | failed
+    )  # received | allocated | backordered | cancelled | unmanaged
     lines: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     source: str = Field(default="webhook", max_length=10)  # webhook | poll | api
     outcome: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -30,7 +30,7 @@ class LineIn:
 class OrderResult:
     order_id: str
     account_id: int
-    status: str  # allocated | backordered | cancelled
+    status: str  # allocated | backordered | cancelled | unmanaged (no line's SKU is in the master)
     duplicate: bool = False
     allocated: list[str] = field(default_factory=list)  # SKUs whose stock moved
     short: list[dict[str, Any]] = field(default_factory=list)  # {sku, quantity, shortage, action}
@@ -83,15 +83,15 @@ def record_order(
     for line in lines:
         merged[line.sku] = merged.get(line.sku, 0) + line.quantity
     levels = lock_levels(session, merged)
+    # A SKU the master keeps no stock for is not ours to manage (like unknown listings in a reconcile): its lines
+    # are recorded and left alone - cancelling a customer's order over it would be the wrong call to automate.
+    unmanaged = sorted(sku for sku in merged if sku not in levels)
     decisions = {
         sku: allocate(
-            sku=sku,
-            on_hand=levels[sku].on_hand if sku in levels else 0,
-            reserved=levels[sku].reserved if sku in levels else 0,
-            quantity=q,
-            policy=policy,
+            sku=sku, on_hand=levels[sku].on_hand, reserved=levels[sku].reserved, quantity=q, policy=policy
         )
         for sku, q in merged.items()
+        if sku in levels
     }
     short = [
         {"sku": a.sku, "quantity": a.quantity, "shortage": a.shortage, "action": a.action, "reason": a.reason}
@@ -100,6 +100,8 @@ def record_order(
     ]
     # cancel policy: an order we cannot fill completely is cancelled whole, and nothing moves
     status = "allocated" if not short else ("cancelled" if policy == "cancel" else "backordered")
+    if not decisions:
+        status = "unmanaged"
     allocated: list[str] = []
     now = utcnow()
     if status != "cancelled":
@@ -126,16 +128,16 @@ def record_order(
     order = existing or MarketplaceOrder(account_id=account_id, marketplace=marketplace, order_id=order_id)
     order.status, order.source, order.workflow_id, order.processed_at = status, source, workflow_id, now
     order.lines = [{"sku": s, "quantity": q} for s, q in merged.items()]
-    order.outcome = {"allocated": allocated, "short": short}
+    order.outcome = {"allocated": allocated, "short": short, "unmanaged": unmanaged}
     session.add(order)
-    if short:
+    if short or unmanaged:
         session.add(
             AuditLog(
                 actor=workflow_id or "stock",
                 action=f"order_{status}",
                 entity_type="order",
                 entity_id=f"{marketplace}:{order_id}",
-                details={"policy": policy, "short": short},
+                details={"policy": policy, "short": short, "unmanaged": unmanaged},
                 at=now,
             )
         )

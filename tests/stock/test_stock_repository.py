@@ -128,3 +128,25 @@ def test_publish_targets_and_stale_versions(engine: sa.Engine) -> None:
     with Session(engine) as s:
         listing = s.exec(select(MarketplaceListing).where(MarketplaceListing.account_id == accounts[1])).one()
     assert (listing.quantity, listing.published_version) == (6, 5)
+
+
+def test_order_for_a_sku_the_master_does_not_manage_is_recorded_not_cancelled(engine: sa.Engine) -> None:
+    accounts = seed(engine, on_hand=3)
+    with session_scope(engine) as s:
+        r = record_order(
+            s, account_id=accounts[0], marketplace="amazon", order_id="U-1", lines=[LineIn("NOT-OURS", 1)]
+        )
+    assert (r.status, r.allocated, r.short) == ("unmanaged", [], [])
+    with session_scope(engine) as s:
+        mixed = record_order(
+            s,
+            account_id=accounts[0],
+            marketplace="amazon",
+            order_id="U-2",
+            lines=[LineIn("NOT-OURS", 1), LineIn("LAST-1", 2)],
+            policy="cancel",
+        )
+    assert (mixed.status, mixed.allocated) == ("allocated", ["LAST-1"])
+    with Session(engine) as s:
+        assert s.get(StockLevel, "LAST-1").on_hand == 1  # type: ignore[union-attr]
+        assert s.get(StockLevel, "NOT-OURS") is None
