@@ -134,6 +134,7 @@ class ReconcileProgress(BaseModel):
     corrected: int
     failed: int
     unknown: int
+    error: str | None = None
 
 
 class ReconcileResult(BaseModel):

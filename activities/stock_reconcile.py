@@ -204,6 +204,13 @@ class StockReconcileActivities(StockBase):
         run_id, account_id = progress.run_id, progress.account_id
         with session_scope(self.engine) as s:
             run = s.get(ReconcileRun, run_id)
+            if progress.status != "completed":
+                if run is not None:
+                    run.status, run.error, run.finished_at = progress.status, progress.error, utcnow()
+                    for key in ("checked", "drifted", "corrected", "failed", "unknown"):
+                        setattr(run, key, getattr(progress, key))
+                    s.add(run)
+                return 0
             started = run.started_at if run else utcnow()
             missing = s.exec(
                 select(MarketplaceListing).where(

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -197,45 +197,57 @@ class ReconcileAccountWorkflow:
                 retry_policy=FAST,
             )
         cursor = inp.cursor
-        while True:
-            batch = await workflow.execute_activity_method(
-                StockReconcileActivities.reconcile_batch,
-                ReconcileBatchInput(
-                    run_id=inp.run_id,
-                    account_id=inp.account_id,
-                    cursor=cursor,
-                    batch_size=inp.batch_size,
-                    batch_no=p.batches,
-                ),
-                start_to_close_timeout=timedelta(minutes=30),
-                heartbeat_timeout=HEARTBEAT,
-                retry_policy=FAST,
-            )
-            p.batches += 1
-            p.checked += batch.checked
-            p.drifted += batch.drifted
-            p.corrected += batch.corrected
-            p.failed += batch.failed
-            p.unknown += batch.unknown
-            cursor = batch.next_cursor
-            if cursor is None:
-                break
-            if workflow.info().is_continue_as_new_suggested():
-                workflow.continue_as_new(
-                    ReconcileAccountInput(
+        try:
+            while True:
+                batch = await workflow.execute_activity_method(
+                    StockReconcileActivities.reconcile_batch,
+                    ReconcileBatchInput(
                         run_id=inp.run_id,
                         account_id=inp.account_id,
-                        batch_size=inp.batch_size,
                         cursor=cursor,
-                        started=True,
-                        batches=p.batches,
-                        checked=p.checked,
-                        drifted=p.drifted,
-                        corrected=p.corrected,
-                        failed=p.failed,
-                        unknown=p.unknown,
-                    )
+                        batch_size=inp.batch_size,
+                        batch_no=p.batches,
+                    ),
+                    start_to_close_timeout=timedelta(minutes=30),
+                    heartbeat_timeout=HEARTBEAT,
+                    retry_policy=FAST,
                 )
+                p.batches += 1
+                p.checked += batch.checked
+                p.drifted += batch.drifted
+                p.corrected += batch.corrected
+                p.failed += batch.failed
+                p.unknown += batch.unknown
+                cursor = batch.next_cursor
+                if cursor is None:
+                    break
+                if workflow.info().is_continue_as_new_suggested():
+                    workflow.continue_as_new(
+                        ReconcileAccountInput(
+                            run_id=inp.run_id,
+                            account_id=inp.account_id,
+                            batch_size=inp.batch_size,
+                            cursor=cursor,
+                            started=True,
+                            batches=p.batches,
+                            checked=p.checked,
+                            drifted=p.drifted,
+                            corrected=p.corrected,
+                            failed=p.failed,
+                            unknown=p.unknown,
+                        )
+                    )
+        except ActivityError as exc:
+            # A batch that cannot succeed (credentials refused, ...): close the run as failed, with the reason, and
+            # without reporting listings as missing - this run did not see them all.
+            p.status = "failed"
+            p.error = str(exc.cause or exc)[:2000]
+            await workflow.execute_activity_method(
+                StockReconcileActivities.reconcile_close, p, start_to_close_timeout=DB, retry_policy=FAST
+            )
+            raise ApplicationError(
+                f"reconcile of account {inp.account_id} failed: {p.error}", non_retryable=True
+            ) from exc
         p.status = "completed"
         await workflow.execute_activity_method(
             StockReconcileActivities.reconcile_close,

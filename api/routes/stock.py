@@ -208,6 +208,7 @@ async def reconcile_status(
                 "unknown": r.unknown,
                 "started_at": r.started_at,
                 "finished_at": r.finished_at,
+                "error": r.error,
             }
             for r in runs
         ],

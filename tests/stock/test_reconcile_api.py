@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from pydantic import SecretStr
 from temporalio.client import WorkflowExecutionStatus
 
+from merchflow.db.engine import session_scope
+from merchflow.db.models import MarketplaceAccount, MarketplaceListing
 from tests.conftest import make_token
 from tests.stock.conftest import StackFactory
 from tests.stock.waiting import eventually, marketplace_views, master_views
@@ -92,3 +96,43 @@ async def test_reconcile_through_the_api(stack_any_db: StackFactory, marketplace
 
             found = await eventually(listed, lambda ws: len(ws) == 1, what="visibility")
             assert found[0].status == WorkflowExecutionStatus.COMPLETED
+
+
+async def test_an_account_whose_credentials_are_refused_fails_alone(
+    stack_sqlite: StackFactory, marketplaces: tuple[str, ...]
+) -> None:
+    if "woocommerce" not in marketplaces:
+        pytest.skip("uses the WooCommerce sandbox")
+    stock = {"C-1": 5, "C-2": 6}
+    bad = {
+        "ck": {"consumer_key": SecretStr("ck_" + "0" * 40), "consumer_secret": SecretStr("cs_" + "0" * 40)}
+    }
+    async with stack_sqlite(
+        stock=stock, sandbox_stock={mp: {"C-1": 1, "C-2": 6} for mp in marketplaces}
+    ) as st:
+        st.settings.marketplace_credentials.update(
+            bad
+        )  # the worker's settings object: read when adapters are built
+        with session_scope(st.engine) as s:
+            wrong = MarketplaceAccount(
+                id=max(st.accounts.values()) + 1, marketplace="woocommerce", name="wrong-keys",
+                credentials_ref="ck", base_url=st.sbx.url("woocommerce"),
+            )  # fmt: skip
+            s.add(wrong)
+            s.flush()
+            s.add(MarketplaceListing(account_id=wrong.id or 0, sku="C-1", status="active", quantity=5))
+            wrong_id = wrong.id
+        token = make_token(st.engine, "operator")
+        async with st.api(token) as api:
+            run = (await api.post("/api/v1/stock/reconciles", json={"batch_size": 100})).json()["id"]
+            result = await st.client.get_workflow_handle(run).result()
+            status = (await api.get(f"/api/v1/stock/reconciles/{run}")).json()
+            report = (
+                await api.get(f"/api/v1/stock/reconciles/{run}/report", params={"account_id": wrong_id})
+            ).json()
+        by_account = {a["account_id"]: a for a in status["accounts"]}
+        assert by_account[wrong_id]["status"] == "failed" and "AuthError" in by_account[wrong_id]["error"]
+        assert report["total"] == 0  # nothing reported missing by a run that could not read the listings
+        assert {r["status"] for r in result["runs"] if r["account_id"] != wrong_id} == {"completed"}
+        for mp in marketplaces:
+            assert await st.sbx.truth(mp, "C-1") == {"C-1": 5}
