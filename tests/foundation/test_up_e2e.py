@@ -74,13 +74,15 @@ async def _temporal(up: UpProcess) -> Client:
     return await connect(Settings(_env_file=None, temporal={"address": f"127.0.0.1:{up.temporal_port}"}))  # type: ignore[call-arg,arg-type]
 
 
-async def _list_workflows(client: Client, *, expect: str | None = None) -> dict[str, WorkflowExecutionStatus]:
+async def _list_workflows(
+    client: Client, *, expect: tuple[str, ...] = ()
+) -> dict[str, WorkflowExecutionStatus]:
     """Workflow id -> status, from each run's history (the list itself is the visibility store, which
-    trails the history by a moment: poll until the ids in `expect` show up)."""
+    trails the history by a moment: poll until every id fragment in `expect` shows up)."""
     deadline = time.monotonic() + 30
     while True:
         ids = [wf.id async for wf in client.list_workflows()]
-        if expect is None or any(expect in i for i in ids) or time.monotonic() > deadline:
+        if all(any(e in i for i in ids) for e in expect) or time.monotonic() > deadline:
             break
         await asyncio.sleep(0.3)
     out = {}
@@ -127,7 +129,9 @@ async def first_run(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[F
         client = await _temporal(up)
         # A workflow nobody works on stays Running: it must survive the restart whatever the features do.
         await client.start_workflow("persistence-probe", id=PROBE_WORKFLOW, task_queue="nobody-polls-this")
-        run.workflows = await _list_workflows(client, expect=run.import_id or PROBE_WORKFLOW)
+        run.workflows = await _list_workflows(
+            client, expect=(PROBE_WORKFLOW, run.import_id) if run.import_id else (PROBE_WORKFLOW,)
+        )
         run.exit_code = await asyncio.to_thread(up.stop)
         run.leftovers = await asyncio.to_thread(up.leftovers)
         yield run
@@ -176,7 +180,7 @@ async def second_run(first_run: FirstRun) -> AsyncIterator[SecondRun]:
         up.start()
         await asyncio.to_thread(up.wait_ready)
         run.token = up.token()
-        run.workflows = await _list_workflows(await _temporal(up), expect=PROBE_WORKFLOW)
+        run.workflows = await _list_workflows(await _temporal(up), expect=(PROBE_WORKFLOW,))
         if first_run.import_id:
             async with httpx.AsyncClient(base_url=up.api, timeout=30) as http:
                 run.earlier_import = await http.get(
