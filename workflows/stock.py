@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
         PollResult,
         PublishInput,
         PushInput,
+        PushItem,
         PushResult,
         ReconcileAccountInput,
         ReconcileBatchInput,
@@ -53,30 +54,33 @@ def order_workflow_id(account_id: int, order_id: str) -> str:
 
 
 async def push_with_item_retries(account_id: int, skus: list[str], reason: str, key: str) -> PushResult:
-    """Push, then retry just the items that failed, with backoff, a bounded number of times."""
-    result = await workflow.execute_activity_method(
-        StockActivities.push_quantities,
-        PushInput(account_id=account_id, skus=skus, reason=reason, idempotency_key=key),
-        start_to_close_timeout=PUSH,
-        heartbeat_timeout=HEARTBEAT,
-        retry_policy=FAST,
-    )
-    items = {i.sku: i for i in result.items}
+    """Push, then retry just the items that failed, with backoff, a bounded number of times. An account that refuses
+    the push for good (credentials revoked, ...) is reported as failed items: the other accounts' pushes and the rest
+    of the workflow go on, and the next reconcile puts that account right once it works again."""
+
+    async def push(push_skus: list[str], push_key: str) -> list[PushItem]:
+        try:
+            result = await workflow.execute_activity_method(
+                StockActivities.push_quantities,
+                PushInput(account_id=account_id, skus=push_skus, reason=reason, idempotency_key=push_key),
+                start_to_close_timeout=PUSH,
+                heartbeat_timeout=HEARTBEAT,
+                retry_policy=FAST,
+            )
+        except ActivityError as exc:
+            workflow.logger.warning("push to account %s refused: %s", account_id, exc.cause or exc)
+            return [
+                PushItem(sku=sku, status="rejected", message=str(exc.cause or exc)[:500]) for sku in push_skus
+            ]
+        return result.items
+
+    items = {i.sku: i for i in await push(skus, key)}
     for attempt in range(ITEM_RETRIES):
         retry = [i.sku for i in items.values() if i.status in ("failed", "conflict")]
         if not retry:
             break
         await workflow.sleep(timedelta(seconds=min(30, 2**attempt)))
-        again = await workflow.execute_activity_method(
-            StockActivities.push_quantities,
-            PushInput(
-                account_id=account_id, skus=retry, reason=reason, idempotency_key=f"{key}:retry{attempt}"
-            ),
-            start_to_close_timeout=PUSH,
-            heartbeat_timeout=HEARTBEAT,
-            retry_policy=FAST,
-        )
-        items.update({i.sku: i for i in again.items})
+        items.update({i.sku: i for i in await push(retry, f"{key}:retry{attempt}")})
     return PushResult(account_id=account_id, items=list(items.values()))
 
 

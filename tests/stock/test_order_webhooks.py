@@ -9,13 +9,17 @@ from collections.abc import Awaitable
 from typing import Any
 
 import httpx
+import pytest
+from pydantic import SecretStr
 
 from activities.stock_payloads import PollInput, PollResult
+from merchflow.db.engine import session_scope
+from merchflow.db.models import MarketplaceAccount, MarketplaceListing
 from tests.conftest import make_token
 from tests.stock.conftest import StackFactory
 from tests.stock.harness import on_hand
 from tests.stock.waiting import converged, eventually, orders, sales
-from workflows.stock import OrderPollWorkflow
+from workflows.stock import OrderPollWorkflow, OrderSyncWorkflow
 
 
 async def test_webhook_orders_take_stock_once_and_update_every_other_listing(
@@ -129,3 +133,32 @@ async def test_polling_and_webhook_delivering_the_same_order_record_one_sale(
         assert by_source.count("poll") == len(marketplaces) and by_source.count("webhook") == len(
             marketplaces
         )
+
+
+async def test_an_account_refusing_pushes_does_not_hold_up_the_others(
+    stack_sqlite: StackFactory, marketplaces: tuple[str, ...]
+) -> None:
+    if "woocommerce" not in marketplaces or len(marketplaces) < 2:
+        pytest.skip("uses the WooCommerce sandbox and one more")
+    async with stack_sqlite(stock={"REF-1": 6}) as st:
+        st.settings.marketplace_credentials["ck"] = {
+            "consumer_key": SecretStr("ck_" + "0" * 40), "consumer_secret": SecretStr("cs_" + "0" * 40),
+        }  # fmt: skip
+        with session_scope(st.engine) as s:
+            wrong = MarketplaceAccount(
+                id=max(st.accounts.values()) + 1, marketplace="woocommerce", name="wrong-keys",
+                credentials_ref="ck", base_url=st.sbx.url("woocommerce"),
+            )  # fmt: skip
+            s.add(wrong)
+            s.flush()
+            s.add(MarketplaceListing(account_id=wrong.id or 0, sku="REF-1", status="active", quantity=6))
+            wrong_id = wrong.id
+        seller = next(mp for mp in marketplaces if mp != "woocommerce")
+        assert (await st.sbx.buy(seller, "REF-1", 1, order_id="refused-1")).status_code in (200, 201)
+        order = (await eventually(lambda: asyncio.to_thread(orders, st), lambda o: len(o) == 1))[0]
+        assert order.workflow_id
+        result = await st.client.get_workflow_handle_for(OrderSyncWorkflow.run, order.workflow_id).result()  # type: ignore[arg-type]
+        assert result.status == "allocated"
+        assert result.failed == {wrong_id: ["REF-1"]}
+        assert all(result.pushed[a] == 1 for a in st.accounts.values())
+        await converged(st, ["REF-1"])
