@@ -25,7 +25,7 @@ from activities.repricing_payloads import (
 )
 from domain.decisions import PRICE_CHANGE
 from domain.pricing.demand import fit_demand_model
-from merchflow.db.engine import read_session, session_scope
+from merchflow.db.engine import read_session
 from merchflow.db.models import MarketplaceAccount, MarketplaceListing
 from merchflow.db.pricing import DemandModelRow, RepriceRun
 from merchflow.db.types import utcnow
@@ -33,8 +33,9 @@ from merchflow.decisions import notifications
 from merchflow.decisions.repository import get_policy
 from merchflow.logging import get_logger
 from merchflow.repricing.compute import as_money, price_batch
+from merchflow.repricing.db import writing
 from merchflow.repricing.inputs import active_model, load_batch
-from merchflow.repricing.store import write_decisions, write_dry_run
+from merchflow.repricing.store import prepare_items, write_decisions, write_dry_run
 from merchflow.repricing.training import history_frame, store_model
 from workers.deps import Deps
 
@@ -50,7 +51,7 @@ class RepricingActivities:
 
     @activity.defn(name="reprice-start-run")
     def start_run(self, inp: StartRunInput) -> StartRunResult:
-        with session_scope(self.engine) as s:
+        with writing(self.engine) as s:
             if s.get(RepriceRun, inp.run_id) is None:
                 s.add(
                     RepriceRun(
@@ -110,23 +111,21 @@ class RepricingActivities:
             expected_margin_delta=as_money(changed["margin_delta"].sum()),
             expected_revenue_delta=as_money(changed["revenue_delta"].sum()),
         )
+        items = {} if inp.dry_run else prepare_items(
+            changed, run_id=inp.run_id, account_id=inp.account_id, marketplace=inp.marketplace, now=now,
+            ttl=timedelta(hours=self.cfg.decision_ttl_hours),
+        )  # fmt: skip
         activity.heartbeat("writing")
+        statuses: dict[str, str] = {}
         if not changed.empty:
-            with session_scope(self.engine) as s:
+            with writing(self.engine, lambda: activity.heartbeat("waiting to write")) as s:
                 if inp.dry_run:
                     write_dry_run(s, run_id=inp.run_id, account_id=inp.account_id, changed=changed)
-                    statuses: dict[str, str] = {}
                 else:
                     statuses = write_decisions(
-                        s,
-                        run_id=inp.run_id,
-                        account_id=inp.account_id,
-                        marketplace=inp.marketplace,
-                        changed=changed,
-                        policy=get_policy(s, PRICE_CHANGE).to_policy(),
-                        now=now,
-                        ttl=timedelta(hours=self.cfg.decision_ttl_hours),
-                    )
+                        s, run_id=inp.run_id, account_id=inp.account_id, changed=changed, items=items,
+                        policy=get_policy(s, PRICE_CHANGE).to_policy(), now=now,
+                    )  # fmt: skip
             for status in statuses.values():
                 if status in ("auto_approved", "pushed", "failed"):
                     totals.auto_approved += 1
@@ -141,7 +140,7 @@ class RepricingActivities:
     @activity.defn(name="reprice-finish-run")
     def finish_run(self, inp: FinishRunInput) -> RunSummary:
         t = inp.totals
-        with session_scope(self.engine) as s:
+        with writing(self.engine) as s:
             run = s.get(RepriceRun, inp.run_id) or RepriceRun(id=inp.run_id)
             run.status, run.finished_at, run.error = inp.status, utcnow(), inp.error
             run.evaluated, run.proposed, run.auto_approved, run.pending = (
@@ -187,7 +186,7 @@ class RepricingActivities:
         model = fit_demand_model(history)
         if not model.elasticity:
             return TrainResult(model_id=None, rows=model.n_rows, categories=0)
-        with session_scope(self.engine) as s:
+        with writing(self.engine) as s:
             model_id = store_model(s, model, now=now, params={"history_days": days, "period_days": period})
         log.info("demand model trained", model_id=model_id, rows=model.n_rows, mape=model.validation_mape)
         return TrainResult(

@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlmodel import Session
 from temporalio import activity
 
 from activities.errors import to_application_error
@@ -28,11 +29,12 @@ from activities.stock_push import kept_alive
 from connectors.errors import ConnectorError
 from connectors.marketplace.accounts import MarketplaceRegistry
 from connectors.marketplace.types import PriceUpdate
-from merchflow.db.engine import read_session, session_scope
+from merchflow.db.engine import read_session
 from merchflow.db.models import MarketplaceListing, Product
 from merchflow.db.types import utcnow
 from merchflow.logging import get_logger
 from merchflow.repricing import competitors, publish
+from merchflow.repricing.db import write_with_retry, writing
 from merchflow.repricing.inputs import listing_query
 from workers.deps import Deps
 
@@ -166,9 +168,13 @@ class RepricingMarketActivities:
     def _record(
         self, account_id: int, applied: list[publish.Target], rejected: list[tuple[publish.Target, str]]
     ) -> None:
-        with session_scope(self.engine) as s:
+        """The marketplace has acted: this must be recorded (failing here would make the retry push it all again)."""
+
+        def work(s: Session) -> None:
             publish.record_applied(s, account_id=account_id, applied=applied)
             publish.record_rejected(s, account_id=account_id, rejected=rejected)
+
+        write_with_retry(self.engine, work, beat=lambda: heartbeat("recording"))
 
     # ------------------------------------------------------------------ competitor prices
     @activity.defn(name="reprice-market-prices")
@@ -205,7 +211,7 @@ class RepricingMarketActivities:
                 raise to_application_error(exc) from exc
 
             def store() -> int:
-                with session_scope(self.engine) as s:
+                with writing(self.engine) as s:
                     return competitors.store_market_prices(s, prices, now=utcnow())
 
             stored = await asyncio.to_thread(store)

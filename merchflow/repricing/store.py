@@ -164,16 +164,30 @@ def supersede_pending(
     return len(still)
 
 
+def prepare_items(
+    changed: pd.DataFrame, *, run_id: str, account_id: int, marketplace: str, now: datetime, ttl: timedelta
+) -> dict[str, BulkItem]:
+    """The decisions' proposals, built before the write transaction opens (it stays short)."""
+    return {
+        r.sku: BulkItem(
+            decision_id=decision_id(run_id, account_id, r.sku),
+            proposal=_proposal(
+                r, run_id=run_id, account_id=account_id, marketplace=marketplace, expires=now + ttl
+            ),
+        )
+        for r in changed.itertuples(index=False)
+    }
+
+
 def write_decisions(
     session: Session,
     *,
     run_id: str,
     account_id: int,
-    marketplace: str,
     changed: pd.DataFrame,
+    items: dict[str, BulkItem],
     policy: Policy,
     now: datetime,
-    ttl: timedelta,
 ) -> dict[str, str]:
     """Proposals + bulk decisions for the changed SKUs; auto-approved ones act at once. SKU -> proposal status."""
     skus = changed["sku"].tolist()
@@ -181,17 +195,14 @@ def write_decisions(
     fresh = changed[~changed["sku"].isin(have)]
     if not fresh.empty:
         supersede_pending(session, run_id=run_id, account_id=account_id, skus=fresh["sku"].tolist(), now=now)
-        ids = {sku: decision_id(run_id, account_id, sku) for sku in fresh["sku"]}
-        items = [
-            BulkItem(
-                decision_id=ids[r.sku],
-                proposal=_proposal(
-                    r, run_id=run_id, account_id=account_id, marketplace=marketplace, expires=now + ttl
-                ),
-            )
-            for r in fresh.itertuples(index=False)
-        ]
-        create_pending(session, items, policies={PRICE_CHANGE: policy}, now=now, actor=f"reprice:{run_id}")
+        ids = {sku: items[sku].decision_id for sku in fresh["sku"]}
+        create_pending(
+            session,
+            [items[k] for k in ids],
+            policies={PRICE_CHANGE: policy},
+            now=now,
+            actor=f"reprice:{run_id}",
+        )
         status = _decision_statuses(session, list(ids.values()))
         rows = [
             _proposal_row(

@@ -15,6 +15,7 @@ from activities.repricing_payloads import RepriceFilter, RepriceProgress, Repric
 from merchflow.db.decisions import DecisionAction
 from merchflow.db.models import Decision, PricingHistory
 from merchflow.db.pricing import RepriceProposal
+from tests.conftest import make_token
 from tests.repricing.harness import (
     Item,
     RepriceStack,
@@ -72,6 +73,8 @@ async def test_worker_killed_mid_run_then_restarted_finishes_without_duplicates(
                 return p is not None and p.totals.batches >= 3
 
             await wait_for(three_batches, timeout=120, every=0.05)
+            async with st.api(make_token(st.engine, "viewer")) as api:
+                live = (await api.get(f"/api/v1/repricing/runs/{run_id}")).json()
             worker.kill()
             worker.wait(10)
             worker = spawn_worker(st.settings, (MP,), log)
@@ -80,6 +83,12 @@ async def test_worker_killed_mid_run_then_restarted_finishes_without_duplicates(
             worker.kill()
             worker.wait(10)
 
+        # while it ran, the API showed the account's live progress
+        assert live["status"] == "running" and live["phase"] == "pricing", live
+        assert (
+            live["progress"][0]["account_id"] == st.accounts[MP]
+            and live["progress"][0]["totals"]["batches"] >= 3
+        )
         t = result.summary.totals
         assert (t.evaluated, t.proposed, t.auto_approved, t.pushed, t.push_failed) == (
             1200,
