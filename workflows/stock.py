@@ -1,5 +1,5 @@
-"""Stock orchestration: one order -> allocate + push everywhere; publish after adjustments; full reconciles
-(a child workflow per marketplace account, batches of SKUs per activity, continue-as-new); order polling."""
+"""Stock orchestration: one order -> allocate + push everywhere; publish after adjustments; order polling. Full
+reconciles are in workflows/stock_reconcile.py (listed in WORKFLOWS here, the feature's one registry entry)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,13 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.stock import StockActivities
     from activities.stock_payloads import (
-        AccountRef,
         CancelInput,
         FetchOrderInput,
         OrderSyncInput,
@@ -25,26 +24,14 @@ with workflow.unsafe.imports_passed_through():
         PushInput,
         PushItem,
         PushResult,
-        ReconcileAccountInput,
-        ReconcileBatchInput,
         ReconcileInput,
-        ReconcileProgress,
-        ReconcileResult,
         SaveCursorInput,
     )
-    from activities.stock_reconcile import StockReconcileActivities
     from merchflow.temporal import MARKETPLACE, SKU
+    from workflows.stock_policies import DB, FAST, HEARTBEAT, PUSH
 
-FAST = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=30),
-)
-DB = timedelta(seconds=30)
-PUSH = timedelta(minutes=5)
-# Long activities heartbeat every 5 s while alive (activities/stock_push.kept_alive): a dead worker's attempt is
-# retried elsewhere after this long, not after the whole start-to-close timeout.
-HEARTBEAT = timedelta(seconds=20)
+from workflows.stock_reconcile import ReconcileAccountWorkflow, ReconcileWorkflow
+
 ITEM_RETRIES = 5  # per-item retries of a push, after the activity's own rounds
 
 
@@ -162,161 +149,6 @@ class StockPublishWorkflow:
             *(push_with_item_retries(a, inp.skus, inp.reason, f"{key}:{a}") for a in accounts)
         )
         return {p.account_id: sum(1 for i in p.items if i.status == "applied") for p in pushes}
-
-
-@workflow.defn(name="stock-reconcile-account")
-class ReconcileAccountWorkflow:
-    def __init__(self) -> None:
-        self.progress: ReconcileProgress | None = None
-
-    @workflow.query(name="progress")
-    def get_progress(self) -> ReconcileProgress | None:
-        return self.progress
-
-    @workflow.run
-    async def run(self, inp: ReconcileAccountInput) -> ReconcileProgress:
-        p = ReconcileProgress(
-            run_id=inp.run_id,
-            account_id=inp.account_id,
-            status="running",
-            batches=inp.batches,
-            checked=inp.checked,
-            drifted=inp.drifted,
-            corrected=inp.corrected,
-            failed=inp.failed,
-            unknown=inp.unknown,
-        )
-        self.progress = p
-        if not inp.started:
-            await workflow.execute_activity_method(
-                StockReconcileActivities.reconcile_start,
-                ReconcileBatchInput(
-                    run_id=inp.run_id,
-                    account_id=inp.account_id,
-                    cursor=None,
-                    batch_size=inp.batch_size,
-                    batch_no=0,
-                ),
-                start_to_close_timeout=DB,
-                retry_policy=FAST,
-            )
-        cursor = inp.cursor
-        try:
-            while True:
-                batch = await workflow.execute_activity_method(
-                    StockReconcileActivities.reconcile_batch,
-                    ReconcileBatchInput(
-                        run_id=inp.run_id,
-                        account_id=inp.account_id,
-                        cursor=cursor,
-                        batch_size=inp.batch_size,
-                        batch_no=p.batches,
-                    ),
-                    start_to_close_timeout=timedelta(minutes=30),
-                    heartbeat_timeout=HEARTBEAT,
-                    retry_policy=FAST,
-                )
-                p.batches += 1
-                p.checked += batch.checked
-                p.drifted += batch.drifted
-                p.corrected += batch.corrected
-                p.failed += batch.failed
-                p.unknown += batch.unknown
-                cursor = batch.next_cursor
-                if cursor is None:
-                    break
-                if workflow.info().is_continue_as_new_suggested():
-                    workflow.continue_as_new(
-                        ReconcileAccountInput(
-                            run_id=inp.run_id,
-                            account_id=inp.account_id,
-                            batch_size=inp.batch_size,
-                            cursor=cursor,
-                            started=True,
-                            batches=p.batches,
-                            checked=p.checked,
-                            drifted=p.drifted,
-                            corrected=p.corrected,
-                            failed=p.failed,
-                            unknown=p.unknown,
-                        )
-                    )
-        except ActivityError as exc:
-            # A batch that cannot succeed (credentials refused, ...): close the run as failed, with the reason, and
-            # without reporting listings as missing - this run did not see them all.
-            p.status = "failed"
-            p.error = str(exc.cause or exc)[:2000]
-            await workflow.execute_activity_method(
-                StockReconcileActivities.reconcile_close, p, start_to_close_timeout=DB, retry_policy=FAST
-            )
-            raise ApplicationError(
-                f"reconcile of account {inp.account_id} failed: {p.error}", non_retryable=True
-            ) from exc
-        p.status = "completed"
-        await workflow.execute_activity_method(
-            StockReconcileActivities.reconcile_close,
-            p,
-            start_to_close_timeout=timedelta(minutes=5),
-            retry_policy=FAST,
-        )
-        return p
-
-
-@workflow.defn(name="stock-reconcile")
-class ReconcileWorkflow:
-    """One full reconciliation: a child per marketplace account, run side by side."""
-
-    def __init__(self) -> None:
-        self.children: list[str] = []
-
-    @workflow.query(name="children")
-    def get_children(self) -> list[str]:
-        return self.children
-
-    @workflow.run
-    async def run(self, inp: ReconcileInput) -> ReconcileResult:
-        accounts: list[AccountRef] = await workflow.execute_activity_method(
-            StockActivities.accounts, inp, start_to_close_timeout=DB, retry_policy=FAST
-        )
-        parent = workflow.info().workflow_id
-        handles = []
-        for a in accounts:
-            child_id = f"{parent}-account-{a.account_id}"
-            self.children.append(child_id)
-            handles.append(
-                workflow.execute_child_workflow(
-                    ReconcileAccountWorkflow.run,
-                    ReconcileAccountInput(
-                        run_id=child_id, account_id=a.account_id, batch_size=inp.batch_size
-                    ),
-                    id=child_id,
-                    parent_close_policy=ParentClosePolicy.TERMINATE,
-                    search_attributes=TypedSearchAttributes(
-                        [SearchAttributePair(MARKETPLACE, a.marketplace)]
-                    ),
-                )
-            )
-        results = await asyncio.gather(*handles, return_exceptions=True)
-        runs = []
-        for a, r in zip(accounts, results, strict=True):
-            if isinstance(r, BaseException):
-                workflow.logger.warning("reconcile of account %s failed: %s", a.account_id, r)
-                runs.append(
-                    ReconcileProgress(
-                        run_id=f"{parent}-account-{a.account_id}",
-                        account_id=a.account_id,
-                        status="failed",
-                        batches=0,
-                        checked=0,
-                        drifted=0,
-                        corrected=0,
-                        failed=0,
-                        unknown=0,
-                    )
-                )
-            else:
-                runs.append(r)
-        return ReconcileResult(runs=runs)
 
 
 @workflow.defn(name="order-poll")
