@@ -174,7 +174,7 @@ class RepricingMarketActivities:
             publish.record_applied(s, account_id=account_id, applied=applied)
             publish.record_rejected(s, account_id=account_id, rejected=rejected)
 
-        write_with_retry(self.engine, work, beat=lambda: heartbeat("recording"))
+        write_with_retry(self.engine, work)  # runs in a thread; the caller's kept_alive() heartbeats meanwhile
 
     # ------------------------------------------------------------------ competitor prices
     @activity.defn(name="reprice-market-prices")
