@@ -25,6 +25,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.stack_start import spawn, wait_ready  # noqa: E402
 from merchflow.db.engine import make_engine  # noqa: E402
 from merchflow.db.migrate import upgrade  # noqa: E402
 from merchflow.temporal import DevServer, free_port, wait_for_port  # noqa: E402
@@ -57,30 +58,6 @@ def write_catalog(path: Path, rows: int, *, seed: int, changed_every: int = 0) -
                 f'{price * 2:.2f},USD,{_upc(i + 10**6)},"{attrs.replace(chr(34), chr(34) * 2)}",'
                 f"img/{i}/front.jpg|img/{i}/back.jpg\n"
             )
-
-
-def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "merchflow", *args],
-        env=env,
-        cwd=log.parent,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-
-
-def _wait_ready(url: str, procs: list[subprocess.Popen[bytes]], timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if any(p.poll() is not None for p in procs):
-            raise RuntimeError("a child process exited during start-up; see the logs in the work dir")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError(f"{url} not ready after {timeout}s")
 
 
 def import_file(http: httpx.Client, token: str, path: Path, rows: int) -> dict[str, float | str]:
@@ -158,10 +135,10 @@ def main() -> None:
             "MERCHFLOW_SEED_DEMO": "false",
             "MERCHFLOW_LOG_LEVEL": "WARNING",
         }
-        procs.append(_spawn(["worker"], env, work / "worker.log"))
-        procs.append(_spawn(["api"], env, work / "api.log"))
+        procs.append(spawn(["worker"], env, work / "worker.log"))
+        procs.append(spawn(["api"], env, work / "api.log"))
         base = f"http://127.0.0.1:{api_port}"
-        _wait_ready(f"{base}/readyz", procs)
+        wait_ready(f"{base}/readyz", procs)
         with httpx.Client(base_url=base, timeout=600) as http:
             fresh = import_file(http, token, first, args.rows)
             print(f"first import (all new):      {fresh['rows_per_s']:>7} rows/s  {fresh}", flush=True)

@@ -33,6 +33,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.stack_start import spawn, wait_ready  # noqa: E402
 from domain.decisions import Proposal  # noqa: E402
 from merchflow.db.engine import make_engine, read_session, session_scope  # noqa: E402
 from merchflow.db.migrate import upgrade  # noqa: E402
@@ -54,27 +55,6 @@ QUEUE_QUERIES = (
     "?older_than_hours=0",
     "?offset=500",
 )
-
-
-def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "merchflow", *args], env=env, cwd=log.parent, stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
-
-
-def _wait_ready(url: str, procs: list[subprocess.Popen[bytes]], timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if any(p.poll() is not None for p in procs):
-            raise RuntimeError("a child process exited during start-up; see the logs in the work dir")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError(f"{url} not ready after {timeout}s")
 
 
 def pct(values: list[float], q: float) -> float:
@@ -280,10 +260,10 @@ def main() -> None:
             database_url=db_url,  # type: ignore[arg-type]
             data_dir=data,
         )
-        procs.append(_spawn(["worker"], env, work / "worker.log"))
-        procs.append(_spawn(["api"], env, work / "api.log"))
+        procs.append(spawn(["worker"], env, work / "worker.log"))
+        procs.append(spawn(["api"], env, work / "api.log"))
         base = f"http://127.0.0.1:{api_port}"
-        _wait_ready(f"{base}/readyz", procs)
+        wait_ready(f"{base}/readyz", procs)
         figures = asyncio.run(run(args, base, settings, db_url, proposals))
     finally:
         for p in reversed(procs):

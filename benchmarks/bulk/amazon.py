@@ -21,17 +21,23 @@ import asyncio
 import gzip
 import json
 import math
-import os
-import socket
-import sys
-import tempfile
 import time
 from typing import Any
 
 import httpx
-import structlog
 from pydantic import SecretStr
 
+from benchmarks.bulk.common import (
+    alternate,
+    bench_skus,
+    default_rounds,
+    disable_webhooks,
+    main,
+    quiet_logging,
+    running_sandbox,
+    seed_listings,
+    standard_result,
+)
 from connectors.marketplace.amazon.adapter import SANDBOX_CREDENTIALS, AmazonMarketplace
 from connectors.marketplace.amazon.feeds import CONTENT_TYPE, FeedMessage, FeedRunner
 from connectors.marketplace.amazon.limits import MAX_FEED_MESSAGES, feed_schedule
@@ -40,7 +46,6 @@ from connectors.marketplace.amazon.options import AmazonOptions
 from connectors.marketplace.config import AccountConfig
 from connectors.marketplace.types import QuantityUpdate
 from connectors.ratelimit import RateLimiterRegistry
-from merchflow.logging import configure_logging
 
 DEFAULT_LIMITED_N = 100_000
 LIMITED_FEEDS = 6  # one more than the feed-type burst: the smallest run the published limit actually bounds
@@ -49,38 +54,10 @@ POLL = {"feed_poll_initial_seconds": 0.1, "feed_poll_factor": 1.5, "feed_poll_ma
 CONCURRENCY = AmazonOptions().feed_concurrency
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def _start_sandbox(data_dir: str, rate_limits: bool) -> tuple[asyncio.subprocess.Process, str]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "MERCHFLOW_DATA_DIR": data_dir,
-        "MERCHFLOW_ENVIRONMENT": "test",
-        "MERCHFLOW_SANDBOX__RATE_LIMITS": "true" if rate_limits else "false",
-        "MERCHFLOW_LOG_LEVEL": "WARNING",
-    }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "sandboxes.amazon", "--port", str(port), env=env, cwd=data_dir
-    )
-    url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient() as c:
-        for _ in range(300):
-            try:
-                if (await c.get(f"{url}/_sandbox/health")).status_code == 200:
-                    (await c.put(f"{url}/_sandbox/webhooks", json={"url": None})).raise_for_status()
-                    knobs = {**(await c.get(f"{url}/_sandbox/amazon/config")).json(), **SANDBOX_KNOBS}
-                    (await c.put(f"{url}/_sandbox/amazon/config", json=knobs)).raise_for_status()
-                    return proc, url
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.05)
-    proc.terminate()
-    raise RuntimeError("Amazon sandbox did not start")
+async def _configure(c: httpx.AsyncClient, url: str) -> None:
+    await disable_webhooks(c, url)
+    knobs = {**(await c.get(f"{url}/_sandbox/amazon/config")).json(), **SANDBOX_KNOBS}
+    (await c.put(f"{url}/_sandbox/amazon/config", json=knobs)).raise_for_status()
 
 
 def _options(feed_messages: int) -> dict[str, Any]:
@@ -176,77 +153,47 @@ async def _adapter_run(
 
 
 async def bench(n: int, rate_limits: bool, rounds: int | None = None) -> dict[str, Any]:
-    rounds = rounds or (1 if rate_limits else 3)  # limited runs are paced by the bound, not by CPU noise
+    rounds = default_rounds(rounds, rate_limits)
     feed_messages = MAX_FEED_MESSAGES
     if rate_limits and n <= 5 * MAX_FEED_MESSAGES:
         feed_messages = math.ceil(n / LIMITED_FEEDS)
-    if not structlog.is_configured():
-        configure_logging("WARNING")  # per-request debug lines would be measured too
-    with tempfile.TemporaryDirectory(prefix="bench-amazon-") as data_dir:
-        proc, url = await _start_sandbox(data_dir, rate_limits)
-        try:
-            skus = [f"BENCH-{i:07d}" for i in range(n)]
-            async with httpx.AsyncClient(base_url=url, timeout=300) as c:
-                for i in range(0, n, 25_000):
-                    listings = [
-                        {"sku": s, "title": s, "price": "9.99", "quantity": 1} for s in skus[i : i + 25_000]
-                    ]
-                    (await c.post("/_sandbox/seed", json={"listings": listings})).raise_for_status()
-                # Rounds alternate adapter and floor (new quantities each time, so every message is a real change);
-                # the best of each counts: the machine is shared with other work.
-                adapter_runs: list[float] = []
-                floor_runs: list[float] = []
-                for r in range(rounds):
-                    updates = [QuantityUpdate(sku=s, quantity=10 + 2 * r) for s in skus]
-                    adapter_runs.append(
-                        await _adapter_run(url, updates, feed_messages, rate_limits, f"bench-{r}")
-                    )
-                    await c.post("/_sandbox/amazon/rate-limits/reset")  # a fresh usage plan for the floor
-                    floor_runs.append(await _floor(url, skus, 11 + 2 * r, feed_messages))
-                    await c.post("/_sandbox/amazon/rate-limits/reset")
-                check = (await c.get("/_sandbox/listings", params={"sku": skus[-1]})).json()["listings"][0]
-                assert check["quantity"] == 11 + 2 * (rounds - 1), check
-        finally:
-            proc.terminate()
-            await proc.wait()
-    adapter_s, floor_s = min(adapter_runs), min(floor_runs)
+    quiet_logging()
+    async with running_sandbox(
+        "sandboxes.amazon", rate_limits, prefix="bench-amazon-", configure=_configure
+    ) as url:
+        skus = bench_skus(n)
+        async with httpx.AsyncClient(base_url=url, timeout=300) as c:
+            await seed_listings(c, skus)
+
+            async def adapter_run(r: int) -> float:
+                updates = [QuantityUpdate(sku=s, quantity=10 + 2 * r) for s in skus]
+                seconds = await _adapter_run(url, updates, feed_messages, rate_limits, f"bench-{r}")
+                await c.post("/_sandbox/amazon/rate-limits/reset")  # a fresh usage plan for the floor
+                return seconds
+
+            async def floor_run(r: int) -> float:
+                seconds = await _floor(url, skus, 11 + 2 * r, feed_messages)
+                await c.post("/_sandbox/amazon/rate-limits/reset")
+                return seconds
+
+            adapter_runs, floor_runs = await alternate(rounds, adapter_run, floor_run)
+            check = (await c.get("/_sandbox/listings", params={"sku": skus[-1]})).json()["listings"][0]
+            assert check["quantity"] == 11 + 2 * (rounds - 1), check
     feeds = math.ceil(n / feed_messages)
-    out: dict[str, Any] = {
-        "marketplace": "amazon",
-        "n": n,
-        "adapter_seconds": round(adapter_s, 3),
-        "adapter_skus_per_s": round(n / adapter_s, 1),
-        "floor_seconds": round(floor_s, 3),
-        "floor_skus_per_s": round(n / floor_s, 1),
-        "ratio": round(floor_s / adapter_s, 3),
-        "rounds": rounds,
-        "adapter_seconds_all": [round(x, 3) for x in adapter_runs],
-        "floor_seconds_all": [round(x, 3) for x in floor_runs],
-        "feeds": feeds,
-        "feed_messages": feed_messages,
-    }
+    out = standard_result("amazon", n, adapter_runs, floor_runs)
+    out["feeds"] = feeds
+    out["feed_messages"] = feed_messages
     if rate_limits:
         last_feed_at = feed_schedule(feeds)[-1]
         if last_feed_at > 0:
             bound = n / last_feed_at
             out["bound_skus_per_s"] = round(bound, 1)
-            out["fraction_of_bound"] = round((n / adapter_s) / bound, 3)
+            out["fraction_of_bound"] = round((n / min(adapter_runs)) / bound, 3)
         else:  # cannot happen with the feed sizing above; kept honest rather than dividing by zero
             out["bound_skus_per_s"] = None
             out["fraction_of_bound"] = None
     return out
 
 
-async def _main(argv: list[str]) -> None:
-    if argv:
-        runs = [(int(argv[0]), len(argv) > 1 and argv[1].lower() in ("on", "true", "1"))]
-    else:
-        runs = [(100_000, False), (DEFAULT_LIMITED_N, True)]
-    results = [await bench(n, limited) for n, limited in runs]
-    for r in results[:-1]:
-        print(json.dumps(r))
-    print(json.dumps(results[-1] if len(results) == 1 else {"amazon": results}))
-
-
 if __name__ == "__main__":
-    asyncio.run(_main(sys.argv[1:]))
+    main("amazon", bench, [(100_000, False), (DEFAULT_LIMITED_N, True)])

@@ -18,31 +18,36 @@ when the shop answers THROTTLED.
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import os
-import sys
-import tempfile
 import time
 from typing import Any
 
 import httpx
-import structlog
 from pydantic import SecretStr
 
+from benchmarks.bulk.common import (
+    alternate,
+    bench_skus,
+    default_rounds,
+    main,
+    quiet_logging,
+    running_sandbox,
+    seed_listings,
+    standard_result,
+)
 from connectors.marketplace.config import AccountConfig
 from connectors.marketplace.shopify import documents as docs
 from connectors.marketplace.shopify.adapter import SANDBOX_CREDENTIALS, ShopifyMarketplace
 from connectors.marketplace.shopify.client import GRAPHQL_PATH, TOKEN_PATH
 from connectors.marketplace.types import QuantityUpdate
 from connectors.ratelimit import RateLimiterRegistry
-from merchflow.logging import configure_logging
 from sandboxes.shopify.cost import BUCKET_SIZE, MUTATION_COST, RESTORE_RATE
 from sandboxes.shopify.db import LOCATION_GID
-from sandboxes.shopify.serve import free_port
 
 DEFAULT_LIMITED_N = 100_000  # ~30 s per run at the bound
 PER_CALL = 250
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONCURRENCY = 4
 
 
@@ -51,23 +56,9 @@ def bound(n: int) -> float:
     return n / max((points - BUCKET_SIZE) / RESTORE_RATE, 1e-9)
 
 
-async def _start_sandbox(data_dir: str, rate_limits: bool) -> tuple[asyncio.subprocess.Process, str]:
-    port = free_port()
-    args = ["-m", "sandboxes.shopify.serve", "--port", str(port), "--data-dir", data_dir]
-    args.append("--rate-limits" if rate_limits else "--no-rate-limits")
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    proc = await asyncio.create_subprocess_exec(sys.executable, *args, cwd=root)
-    url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient() as c:
-        for _ in range(300):
-            try:
-                if (await c.get(f"{url}/_sandbox/health")).status_code == 200:
-                    return proc, url
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.05)
-    proc.terminate()
-    raise RuntimeError("Shopify sandbox did not start")
+def _serve_args(data_dir: str, rate_limits: bool) -> list[str]:
+    # sandboxes.shopify.serve takes its settings as arguments, not MERCHFLOW_* variables
+    return ["--data-dir", data_dir, "--rate-limits" if rate_limits else "--no-rate-limits"]
 
 
 async def _floor(url: str, items: list[str], quantity: int) -> float:
@@ -141,67 +132,44 @@ async def _timed(url: str, rate_limits: bool, updates: list[QuantityUpdate], key
 
 
 async def bench(n: int, rate_limits: bool, rounds: int | None = None) -> dict[str, Any]:
-    rounds = rounds or (1 if rate_limits else 3)  # limited runs are paced by the bound, not by CPU noise
-    if not structlog.is_configured():
-        configure_logging("WARNING")  # per-request debug lines would be measured too
-    with tempfile.TemporaryDirectory(prefix="bench-shopify-") as data_dir:
-        proc, url = await _start_sandbox(data_dir, rate_limits)
-        try:
-            skus = [f"BENCH-{i:07d}" for i in range(n)]
-            async with httpx.AsyncClient(base_url=url, timeout=300) as c:
-                for i in range(0, n, 25_000):
-                    listings = [
-                        {"sku": s, "title": s, "price": "9.99", "quantity": 1} for s in skus[i : i + 25_000]
-                    ]
-                    (await c.post("/_sandbox/seed", json={"listings": listings})).raise_for_status()
-                rows = (await c.get("/_sandbox/listings", params={"limit": n + 100})).json()["listings"]
-                items = {r["sku"]: r["inventory_item_id"] for r in rows}
-                adapter_runs: list[float] = []
-                floor_runs: list[float] = []
-                for r in range(rounds):  # alternate, new quantities each time: every update is a real change
-                    await c.put("/_sandbox/shopify/bucket", json={"available": BUCKET_SIZE})
-                    updates = [
-                        QuantityUpdate(sku=s, quantity=10 + 2 * r, external_variant_id=items[s]) for s in skus
-                    ]
-                    adapter_runs.append(await _timed(url, rate_limits, updates, f"bench-adapter-{r}"))
-                    await c.put("/_sandbox/shopify/bucket", json={"available": BUCKET_SIZE})
-                    floor_runs.append(await _floor(url, [items[s] for s in skus], quantity=11 + 2 * r))
-                duplicates = (await c.get("/_sandbox/effects/duplicates")).json()
-        finally:
-            proc.terminate()
-            await proc.wait()
+    rounds = default_rounds(rounds, rate_limits)
+    quiet_logging()
+    async with running_sandbox(
+        "sandboxes.shopify.serve",
+        rate_limits,
+        prefix="bench-shopify-",
+        extra_args=lambda data_dir: _serve_args(data_dir, rate_limits),
+        env=os.environ,
+        cwd=ROOT,
+    ) as url:
+        skus = bench_skus(n)
+        async with httpx.AsyncClient(base_url=url, timeout=300) as c:
+            await seed_listings(c, skus)
+            rows = (await c.get("/_sandbox/listings", params={"limit": n + 100})).json()["listings"]
+            items = {r["sku"]: r["inventory_item_id"] for r in rows}
+
+            async def adapter_run(r: int) -> float:
+                await c.put("/_sandbox/shopify/bucket", json={"available": BUCKET_SIZE})
+                updates = [
+                    QuantityUpdate(sku=s, quantity=10 + 2 * r, external_variant_id=items[s]) for s in skus
+                ]
+                return await _timed(url, rate_limits, updates, f"bench-adapter-{r}")
+
+            async def floor_run(r: int) -> float:
+                await c.put("/_sandbox/shopify/bucket", json={"available": BUCKET_SIZE})
+                return await _floor(url, [items[s] for s in skus], quantity=11 + 2 * r)
+
+            adapter_runs, floor_runs = await alternate(rounds, adapter_run, floor_run)
+            duplicates = (await c.get("/_sandbox/effects/duplicates")).json()
     if duplicates:
         raise RuntimeError(f"effects applied twice: {duplicates[:3]}")
-    adapter_s, floor_s = min(adapter_runs), min(floor_runs)
-    out: dict[str, Any] = {
-        "marketplace": "shopify",
-        "n": n,
-        "adapter_seconds": round(adapter_s, 3),
-        "adapter_skus_per_s": round(n / adapter_s, 1),
-        "floor_seconds": round(floor_s, 3),
-        "floor_skus_per_s": round(n / floor_s, 1),
-        "ratio": round(floor_s / adapter_s, 3),
-        "rounds": rounds,
-        "adapter_seconds_all": [round(x, 3) for x in adapter_runs],
-        "floor_seconds_all": [round(x, 3) for x in floor_runs],
-    }
+    out = standard_result("shopify", n, adapter_runs, floor_runs)
     if rate_limits:
         out["bound_skus_per_s"] = round(bound(n), 1)
         out["sustained_bound_skus_per_s"] = RESTORE_RATE / MUTATION_COST * PER_CALL
-        out["fraction_of_bound"] = round((n / adapter_s) / bound(n), 3)
+        out["fraction_of_bound"] = round((n / min(adapter_runs)) / bound(n), 3)
     return out
 
 
-async def _main(argv: list[str]) -> None:
-    if argv:
-        runs = [(int(argv[0]), len(argv) > 1 and argv[1].lower() in ("on", "true", "1"))]
-    else:
-        runs = [(100_000, False), (DEFAULT_LIMITED_N, True)]
-    results = [await bench(n, limited) for n, limited in runs]
-    for r in results[:-1]:
-        print(json.dumps(r))
-    print(json.dumps(results[-1] if len(results) == 1 else {"shopify": results}))
-
-
 if __name__ == "__main__":
-    asyncio.run(_main(sys.argv[1:]))
+    main("shopify", bench, [(100_000, False), (DEFAULT_LIMITED_N, True)])

@@ -17,63 +17,34 @@ WooCommerce core has no rate limit; with rate_limits=True the sandbox plays a ho
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import socket
-import sys
-import tempfile
 import time
 from typing import Any
 
 import httpx
-import structlog
 from pydantic import SecretStr
 
+from benchmarks.bulk.common import (
+    alternate,
+    bench_skus,
+    default_rounds,
+    disable_webhooks,
+    main,
+    quiet_logging,
+    running_sandbox,
+    seed_listings,
+    standard_result,
+)
 from connectors.marketplace.config import AccountConfig
 from connectors.marketplace.types import QuantityUpdate
 from connectors.marketplace.woocommerce.adapter import SANDBOX_CREDENTIALS, WooCommerceMarketplace
 from connectors.marketplace.woocommerce.bulk import MAX_BATCH
 from connectors.marketplace.woocommerce.options import WooOptions
 from connectors.ratelimit import RateLimiterRegistry
-from merchflow.logging import configure_logging
 
 DEFAULT_LIMITED_N = 20_000  # ~20 s at the 1,000 SKUs/s bound
 CONCURRENCY = WooOptions().concurrency
 PATH = "/wp-json/wc/v3/products/batch"
 AUTH = (SANDBOX_CREDENTIALS["consumer_key"], SANDBOX_CREDENTIALS["consumer_secret"])
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def _start_sandbox(data_dir: str, rate_limits: bool) -> tuple[asyncio.subprocess.Process, str]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "MERCHFLOW_DATA_DIR": data_dir,
-        "MERCHFLOW_ENVIRONMENT": "test",
-        "MERCHFLOW_SANDBOX__RATE_LIMITS": "true" if rate_limits else "false",
-        "MERCHFLOW_LOG_LEVEL": "WARNING",
-    }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "sandboxes.woocommerce", "--port", str(port), env=env, cwd=data_dir
-    )
-    url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient() as c:
-        for _ in range(300):
-            try:
-                if (await c.get(f"{url}/_sandbox/health")).status_code == 200:
-                    # no engine listens for the 100k product.updated webhooks this run would cause
-                    (await c.put(f"{url}/_sandbox/webhooks", json={"url": None})).raise_for_status()
-                    return proc, url
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.05)
-    proc.terminate()
-    raise RuntimeError("WooCommerce sandbox did not start")
 
 
 async def _floor(url: str, ids: list[int], quantity: int) -> float:
@@ -120,70 +91,42 @@ async def _timed(adapter: WooCommerceMarketplace, updates: list[QuantityUpdate],
 
 
 async def bench(n: int, rate_limits: bool, rounds: int | None = None) -> dict[str, Any]:
-    rounds = rounds or (1 if rate_limits else 3)  # limited runs are paced by the bound, not by CPU noise
-    if not structlog.is_configured():
-        configure_logging("WARNING")  # per-request debug lines would be measured too
-    with tempfile.TemporaryDirectory(prefix="bench-woo-") as data_dir:
-        proc, url = await _start_sandbox(data_dir, rate_limits)
-        try:
-            skus = [f"BENCH-{i:07d}" for i in range(n)]
-            async with httpx.AsyncClient(base_url=url, timeout=300) as c:
-                for i in range(0, n, 25_000):
-                    listings = [
-                        {"sku": s, "title": s, "price": "9.99", "quantity": 1} for s in skus[i : i + 25_000]
-                    ]
-                    (await c.post("/_sandbox/seed", json={"listings": listings})).raise_for_status()
-                rows = (await c.get("/_sandbox/listings", params={"limit": n + 100})).json()["listings"]
-                ids = {r["sku"]: r["id"] for r in rows}
-                # ids as a previous listing sync stored them: the requests the floor sends too. Rounds alternate
-                # adapter and floor (new quantities each time, so every update is a real change) and the best of
-                # each counts: the machine is shared, and a burst of someone else's work should not decide it.
-                adapter_runs: list[float] = []
-                floor_runs: list[float] = []
-                for r in range(rounds):
-                    warm = [QuantityUpdate(sku=s, quantity=10 + 2 * r, external_id=str(ids[s])) for s in skus]
-                    adapter_runs.append(await _timed(_adapter(url, rate_limits), warm, f"bench-adapter-{r}"))
-                    await c.post("/_sandbox/reset")  # a fresh host rate-limit window for the next run
-                    floor_runs.append(await _floor(url, [ids[s] for s in skus], quantity=11 + 2 * r))
-                    await c.post("/_sandbox/reset")
-                cold = [QuantityUpdate(sku=s, quantity=9) for s in skus]
-                cold_s = await _timed(_adapter(url, rate_limits), cold, "bench-cold")
-        finally:
-            proc.terminate()
-            await proc.wait()
-    adapter_s, floor_s = min(adapter_runs), min(floor_runs)
-    out: dict[str, Any] = {
-        "marketplace": "woocommerce",
-        "n": n,
-        "adapter_seconds": round(adapter_s, 3),
-        "adapter_skus_per_s": round(n / adapter_s, 1),
-        "floor_seconds": round(floor_s, 3),
-        "floor_skus_per_s": round(n / floor_s, 1),
-        "ratio": round(floor_s / adapter_s, 3),
-        "rounds": rounds,
-        "adapter_seconds_all": [round(x, 3) for x in adapter_runs],
-        "floor_seconds_all": [round(x, 3) for x in floor_runs],
-        # SKUs only: the adapter also resolves SKU -> id (one lookup request per 100 SKUs)
-        "adapter_cold_seconds": round(cold_s, 3),
-        "adapter_cold_skus_per_s": round(n / cold_s, 1),
-    }
+    rounds = default_rounds(rounds, rate_limits)
+    quiet_logging()
+    async with running_sandbox(
+        "sandboxes.woocommerce", rate_limits, prefix="bench-woo-", configure=disable_webhooks
+    ) as url:
+        skus = bench_skus(n)
+        async with httpx.AsyncClient(base_url=url, timeout=300) as c:
+            await seed_listings(c, skus)
+            rows = (await c.get("/_sandbox/listings", params={"limit": n + 100})).json()["listings"]
+            ids = {r["sku"]: r["id"] for r in rows}
+
+            # ids as a previous listing sync stored them: the requests the floor sends too
+            async def adapter_run(r: int) -> float:
+                warm = [QuantityUpdate(sku=s, quantity=10 + 2 * r, external_id=str(ids[s])) for s in skus]
+                seconds = await _timed(_adapter(url, rate_limits), warm, f"bench-adapter-{r}")
+                await c.post("/_sandbox/reset")  # a fresh host rate-limit window for the next run
+                return seconds
+
+            async def floor_run(r: int) -> float:
+                seconds = await _floor(url, [ids[s] for s in skus], quantity=11 + 2 * r)
+                await c.post("/_sandbox/reset")
+                return seconds
+
+            adapter_runs, floor_runs = await alternate(rounds, adapter_run, floor_run)
+            cold = [QuantityUpdate(sku=s, quantity=9) for s in skus]
+            cold_s = await _timed(_adapter(url, rate_limits), cold, "bench-cold")
+    out = standard_result("woocommerce", n, adapter_runs, floor_runs)
+    # SKUs only: the adapter also resolves SKU -> id (one lookup request per 100 SKUs)
+    out["adapter_cold_seconds"] = round(cold_s, 3)
+    out["adapter_cold_skus_per_s"] = round(n / cold_s, 1)
     if rate_limits:
         bound = WooOptions().rate_per_second * MAX_BATCH
         out["bound_skus_per_s"] = round(bound, 1)
-        out["fraction_of_bound"] = round((n / adapter_s) / bound, 3)
+        out["fraction_of_bound"] = round((n / min(adapter_runs)) / bound, 3)
     return out
 
 
-async def _main(argv: list[str]) -> None:
-    if argv:
-        runs = [(int(argv[0]), len(argv) > 1 and argv[1].lower() in ("on", "true", "1"))]
-    else:
-        runs = [(100_000, False), (DEFAULT_LIMITED_N, True)]
-    results = [await bench(n, limited) for n, limited in runs]
-    for r in results[:-1]:
-        print(json.dumps(r))
-    print(json.dumps(results[-1] if len(results) == 1 else {"woocommerce": results}))
-
-
 if __name__ == "__main__":
-    asyncio.run(_main(sys.argv[1:]))
+    main("woocommerce", bench, [(100_000, False), (DEFAULT_LIMITED_N, True)])
