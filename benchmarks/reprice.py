@@ -273,6 +273,7 @@ async def main(n: int, batch_size: int, keep: bool) -> dict[str, Any]:
         "proposed": tot.proposed,
         "pushed": tot.pushed,
         "floor_pushed": sum(floor_pushed.values()),
+        "push_rejected": tot.push_rejected,
         "push_failed": tot.push_failed,
         "run_skus_per_s": round(n / run_s, 1),
         "floor_skus_per_s": round(n / floor_s, 1),

@@ -45,6 +45,9 @@ class RepriceProposal(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("run_id", "account_id", "sku"),
         sa.Index("ix_reprice_prop_run", "run_id", "id"),
+        # pushes and approvals find a listing's proposals without knowing the run
+        sa.Index("ix_reprice_prop_listing", "account_id", "sku", "status"),
+        sa.Index("ix_reprice_prop_decision", "decision_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     run_id: str = Field(max_length=200, foreign_key="reprice_run.id")

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from domain.pricing.demand import DemandModel
 from merchflow.db.models import PricingHistory, Product, StockLedgerEntry
 from merchflow.db.pricing import DemandModelRow
+from merchflow.repricing.ids import parts
 
 _H = PricingHistory.__table__  # type: ignore[attr-defined]
 _P = Product.__table__  # type: ignore[attr-defined]
@@ -44,18 +45,19 @@ def history_frame(session: Session, *, now: datetime, history_days: int, period_
     units = sales.groupby(["sku", "period"])["units"].sum()
     skus = sorted(units.index.get_level_values(0).unique())
 
-    catalog = pd.DataFrame(
-        session.execute(sa.select(_P.c.sku, _P.c.category, _P.c.price).where(_P.c.sku.in_(skus))).all(),
-        columns=["sku", "category", "list_price"],
-    ).set_index("sku")
-    changes = pd.DataFrame(
-        session.execute(
-            sa.select(_H.c.sku, _H.c.created_at, _H.c.old_price, _H.c.new_price)
-            .where(_H.c.sku.in_(skus), _H.c.created_at < now)
-            .order_by(_H.c.created_at)
-        ).all(),
-        columns=["sku", "at", "old_price", "new_price"],
-    )
+    cat_rows, change_rows = [], []
+    for part in parts(skus):
+        cat_rows += session.execute(
+            sa.select(_P.c.sku, _P.c.category, _P.c.price).where(_P.c.sku.in_(part))
+        ).all()
+        change_rows += session.execute(
+            sa.select(_H.c.sku, _H.c.created_at, _H.c.old_price, _H.c.new_price).where(
+                _H.c.sku.in_(part), _H.c.created_at < now
+            )
+        ).all()
+    catalog = pd.DataFrame(cat_rows, columns=["sku", "category", "list_price"]).set_index("sku")
+    changes = pd.DataFrame(change_rows, columns=["sku", "at", "old_price", "new_price"])
+    changes = changes.sort_values("at", kind="stable").reset_index(drop=True)
     grid = pd.MultiIndex.from_product([skus, range(n_periods)], names=["sku", "period"]).to_frame(index=False)
     grid["units"] = units.reindex(pd.MultiIndex.from_frame(grid[["sku", "period"]])).fillna(0).to_numpy()
     grid["mid"] = t0 + (grid["period"] + 0.5) * span

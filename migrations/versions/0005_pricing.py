@@ -64,6 +64,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("run_id", "account_id", "sku"),
     )
     op.create_index("ix_reprice_prop_run", "reprice_proposal", ["run_id", "id"])
+    op.create_index("ix_reprice_prop_listing", "reprice_proposal", ["account_id", "sku", "status"])
+    op.create_index("ix_reprice_prop_decision", "reprice_proposal", ["decision_id"])
     op.create_table(
         "demand_model",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -81,6 +83,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("demand_model")
+    op.drop_index("ix_reprice_prop_decision", table_name="reprice_proposal")
+    op.drop_index("ix_reprice_prop_listing", table_name="reprice_proposal")
     op.drop_index("ix_reprice_prop_run", table_name="reprice_proposal")
     op.drop_table("reprice_proposal")
     op.drop_table("reprice_run")
