@@ -69,7 +69,7 @@ class RepricingActivities:
             listed = sa.exists().where(_L.c.account_id == MarketplaceAccount.id, _L.c.status == "active")
             accounts = [
                 AccountRef(account_id=a.id or 0, marketplace=a.marketplace, name=a.name)
-                for a in s.exec(q.where(listed).order_by(MarketplaceAccount.id)).scalars()  # type: ignore[call-overload]
+                for a in s.exec(q.where(listed).order_by(MarketplaceAccount.id)).scalars()  # type: ignore[call-overload,arg-type]
             ]
             needs_model = s.execute(sa.select(sa.func.count()).select_from(DemandModelRow)).scalar_one() == 0
         return StartRunResult(

@@ -174,7 +174,8 @@ class RepricingMarketActivities:
             publish.record_applied(s, account_id=account_id, applied=applied)
             publish.record_rejected(s, account_id=account_id, rejected=rejected)
 
-        write_with_retry(self.engine, work)  # runs in a thread; the caller's kept_alive() heartbeats meanwhile
+        # runs in a thread: the caller's kept_alive() heartbeats on the loop meanwhile
+        write_with_retry(self.engine, work)
 
     # ------------------------------------------------------------------ competitor prices
     @activity.defn(name="reprice-market-prices")

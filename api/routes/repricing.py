@@ -102,7 +102,7 @@ async def run_status(
                     continue
         except RPCError:
             pass
-    by_status = dict(
+    by_status: dict[str, int] = dict(
         session.execute(
             sa.select(RepriceProposal.status, sa.func.count())  # type: ignore[call-overload]
             .where(RepriceProposal.run_id == run_id)

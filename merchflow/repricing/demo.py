@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,7 @@ ELASTICITY = {"Electronics": -2.2, "Home & Kitchen": -1.6, "Sports": -2.8}
 _H = PricingHistory.__table__  # type: ignore[attr-defined]
 _G = StockLedgerEntry.__table__  # type: ignore[attr-defined]
 _C = CompetitorPrice.__table__  # type: ignore[attr-defined]
+_PR = Product.__table__  # type: ignore[attr-defined]
 
 
 def _h(text: str) -> int:
@@ -43,7 +45,7 @@ def seed_history(engine: sa.Engine, *, now: datetime) -> int:
     with engine.begin() as c:
         have = {r[0] for r in c.execute(sa.select(_H.c.sku).where(_H.c.approved_by == SEEDER).distinct())}
         products = c.execute(
-            sa.select(Product.sku, Product.category, Product.price).where(Product.sku.in_(skus))  # type: ignore[attr-defined]
+            sa.select(_PR.c.sku, _PR.c.category, _PR.c.price).where(_PR.c.sku.in_(skus))
         ).all()
         todo = [p for p in products if p.sku not in have and p.price]
         if not todo:
@@ -51,7 +53,10 @@ def seed_history(engine: sa.Engine, *, now: datetime) -> int:
         frame = pd.DataFrame({"sku": [p.sku for p in todo], "category": [p.category or "" for p in todo],
                               "price": [float(p.price) for p in todo]})  # fmt: skip
         h = synthetic_history(frame, periods=WEEKS, rng=np.random.default_rng(2026), elasticity=ELASTICITY)
-        prices, sales, sold, last = [], [], {}, dict(zip(frame["sku"], frame["price"], strict=True))
+        prices: list[dict[str, Any]] = []
+        sales: list[dict[str, Any]] = []
+        sold: dict[str, int] = {}
+        last = dict(zip(frame["sku"], frame["price"], strict=True))
         start = now - timedelta(days=7 * WEEKS)
         for r in h.itertuples(index=False):
             at = start + timedelta(days=7 * r.period, hours=1)

@@ -120,7 +120,9 @@ def load_batch(
     df["stock"] = (df["on_hand"].fillna(0) - df["reserved"].fillna(0)).clip(lower=0).astype(float)
     df["category"] = df["category"].fillna("").astype(str)
 
-    receipts, comp, sales = [], [], []
+    receipts: list[Any] = []
+    comp: list[Any] = []
+    sales: list[Any] = []
     since_comp, since_sales = now - competitor_max_age, now - timedelta(days=run_rate_days)
     for part in _chunks(skus):
         receipts += session.execute(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from domain.decisions import as_decimal
@@ -19,6 +20,7 @@ from merchflow.decisions.payloads import ExecuteInput
 from merchflow.repricing.publish import mark_approved
 
 PUBLISH_WORKFLOW = "reprice-publish"
+_P = Product.__table__  # type: ignore[attr-defined]
 AUTO_APPROVER = "auto"  # pricing history's approved_by for decisions the autonomy policy approved
 
 
@@ -55,7 +57,8 @@ def live_price(session: Session, listing: MarketplaceListing) -> Decimal | None:
     """What a listing sells at: its last published price, else the catalog price it was listed with."""
     if listing.price is not None:
         return listing.price
-    return session.exec(select(Product.price).where(Product.sku == listing.sku)).first()
+    price: Decimal | None = session.execute(sa.select(_P.c.price).where(_P.c.sku == listing.sku)).scalar()
+    return price
 
 
 def lock(session: Session, req: ExecuteInput) -> None:

@@ -123,7 +123,7 @@ def supersede_pending(
 ) -> int:
     """Older runs' price changes for these listings still waiting for a human are expired: this run's proposal,
     made from fresher facts, replaces them."""
-    old = []
+    old: list[Any] = []
     for part in parts(skus):
         old += session.execute(
             sa.select(_R.c.id, _R.c.decision_id).where(

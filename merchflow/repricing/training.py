@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,7 +46,8 @@ def history_frame(session: Session, *, now: datetime, history_days: int, period_
     units = sales.groupby(["sku", "period"])["units"].sum()
     skus = sorted(units.index.get_level_values(0).unique())
 
-    cat_rows, change_rows = [], []
+    cat_rows: list[Any] = []
+    change_rows: list[Any] = []
     for part in parts(skus):
         cat_rows += session.execute(
             sa.select(_P.c.sku, _P.c.category, _P.c.price).where(_P.c.sku.in_(part))
