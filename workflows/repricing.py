@@ -1,8 +1,8 @@
 """Nightly repricing: `reprice-run` (parent: start, train a first model, refresh competitor prices, one child per
 marketplace account, finish) -> `reprice-account` (batches of SKUs in SKU order, each priced by one activity that
 also writes its proposals / bulk decisions; auto-approved prices pushed per batch while the next batch is priced;
-continue-as-new when suggested). `reprice-publish` pushes prices humans approved later; `demand-model-train`
-retrains the model; `competitor-refresh` reads marketplace pricing APIs and scrapes competitor pages.
+continue-as-new when suggested). The supporting workflows (`reprice-publish` for prices people approve later,
+`demand-model-train`, `competitor-refresh`) are in workflows/repricing_jobs.py and registered from here.
 
 Activities are called by name with typed payloads, so no pandas / database / connector code is imported here.
 """
@@ -14,26 +14,18 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ChildWorkflowError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.repricing_payloads import (
-        MARKET_PRICE_MARKETPLACES,
         PROGRESS_QUERY,
-        PUBLISH_SIGNAL,
         AccountTotals,
         CompetitorRefreshInput,
         CompetitorRefreshResult,
         FeeRates,
         FeeRatesInput,
         FinishRunInput,
-        MarketPricesInput,
-        MarketPricesResult,
-        PublishKick,
-        PublishPricesInput,
-        PublishPricesResult,
         PushPricesInput,
         PushPricesResult,
         RepriceAccountInput,
@@ -44,29 +36,19 @@ with workflow.unsafe.imports_passed_through():
         RepriceRunResult,
         RunPhase,
         RunSummary,
-        ScrapeRequest,
-        ScrapeSummary,
-        ScrapeTargetsInput,
-        ScrapeTargetsResult,
         StartRunInput,
         StartRunResult,
         TrainInput,
         TrainResult,
     )
     from merchflow.decisions.payloads import DeliverInput, DeliverResult
-
-RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=300), maximum_interval=timedelta(minutes=1))
-FEW = RetryPolicy(
-    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30), maximum_attempts=5
-)
-DB = timedelta(minutes=2)
-ITEM_RETRIES = 5  # per-item push retries after the first attempt, with backoff
-
-
-async def _act(name: str, arg: Any, result: type, timeout: timedelta = DB, **kw: Any) -> Any:
-    kw.setdefault("retry_policy", RETRY)
-    return await workflow.execute_activity(
-        name, arg, result_type=result, start_to_close_timeout=timeout, **kw
+    from workflows.repricing_jobs import (
+        FEW,
+        ITEM_RETRIES,
+        CompetitorRefreshWorkflow,
+        DemandModelTrainWorkflow,
+        RepricePublishWorkflow,
+        act,
     )
 
 
@@ -78,7 +60,7 @@ async def push_with_item_retries(
 
     async def push(key: str) -> PushPricesResult:
         p = inp.model_copy(update={"idempotency_key": key})
-        return await _act("reprice-push-prices", p, PushPricesResult, timedelta(minutes=30),
+        return await act("reprice-push-prices", p, PushPricesResult, timedelta(minutes=30),
                           heartbeat_timeout=heartbeat)  # fmt: skip
 
     r = await push(inp.idempotency_key)
@@ -113,14 +95,14 @@ class RepriceAccountWorkflow:
             run_id=inp.run_id, account_id=inp.account.account_id, marketplace=inp.account.marketplace,
             status="running", phase="fees", cursor=inp.cursor, totals=totals,
         )  # fmt: skip
-        fees = inp.fees or await _act(
+        fees = inp.fees or await act(
             "reprice-fee-rates", FeeRatesInput(account_id=inp.account.account_id, filters=inp.filters), FeeRates,
             timedelta(minutes=10), heartbeat_timeout=timedelta(minutes=2),
         )  # fmt: skip
         p.phase, cursor = "pricing", inp.cursor
         beat = timedelta(seconds=inp.heartbeat_seconds)
         while True:
-            batch: RepriceBatchResult = await _act(
+            batch: RepriceBatchResult = await act(
                 "reprice-batch",
                 RepriceBatchInput(
                     run_id=inp.run_id, account_id=inp.account.account_id, marketplace=inp.account.marketplace,
@@ -179,7 +161,7 @@ class RepriceRunWorkflow:
         ph = self._phase = RunPhase(run_id=run_id, phase="starting", children=[])
         totals = AccountTotals()
         try:
-            start: StartRunResult = await _act(
+            start: StartRunResult = await act(
                 "reprice-start-run",
                 StartRunInput(
                     run_id=run_id, dry_run=inp.dry_run, filters=inp.filters, requested_by=inp.requested_by
@@ -211,12 +193,12 @@ class RepriceRunWorkflow:
                 totals.add(r)
         except Exception as exc:
             ph.phase = "failed"
-            await _act("reprice-finish-run", FinishRunInput(run_id=run_id, status="failed", totals=totals,
+            await act("reprice-finish-run", FinishRunInput(run_id=run_id, status="failed", totals=totals,
                                                             error=str(exc)[:2000]), RunSummary)  # fmt: skip
             raise
         ph.phase = "finishing"
         status = "failed" if failed and len(failed) == len(start.accounts) else "completed"
-        summary: RunSummary = await _act(
+        summary: RunSummary = await act(
             "reprice-finish-run",
             FinishRunInput(
                 run_id=run_id, status=status, totals=totals, error="; ".join(failed)[:2000] or None
@@ -226,7 +208,7 @@ class RepriceRunWorkflow:
         summary.accounts = dict(ph.finished)
         if summary.notify_outbox_id is not None:
             try:
-                await _act("decision.deliver_notification", DeliverInput(outbox_id=summary.notify_outbox_id),
+                await act("decision.deliver_notification", DeliverInput(outbox_id=summary.notify_outbox_id),
                            DeliverResult, timedelta(minutes=1), retry_policy=FEW)  # fmt: skip
             except ActivityError as exc:
                 workflow.logger.warning("approval notice not delivered (kept in the outbox): %s", exc)
@@ -259,111 +241,6 @@ class RepriceRunWorkflow:
             id=child_id,
             parent_close_policy=ParentClosePolicy.TERMINATE,
         )  # fmt: skip
-
-
-@workflow.defn(name="reprice-publish")
-class RepricePublishWorkflow:
-    """Pushes one account's approved target prices (decisions humans approved after the run) until none is left;
-    started or nudged (signal "more") by the decision executor, so an approval is never left behind."""
-
-    def __init__(self) -> None:
-        self._more = False
-
-    @workflow.signal(name=PUBLISH_SIGNAL)
-    def more(self, _: PublishKick) -> None:
-        self._more = True
-
-    @workflow.run
-    async def run(self, inp: PublishPricesInput) -> PublishPricesResult:
-        out = PublishPricesResult(account_id=inp.account_id, applied=0, rejected=0, still_failing=0)
-        n = 0
-        while True:
-            self._more = False
-            for attempt in range(ITEM_RETRIES + 1):
-                if attempt:
-                    await workflow.sleep(timedelta(seconds=min(30, 2**attempt)))
-                cursor, left = "", 0
-                while True:  # one pass over the account's waiting targets, a page at a time
-                    n += 1
-                    r = await _act("reprice-push-prices", PushPricesInput(
-                        account_id=inp.account_id, after_sku=cursor, limit=inp.page_size,
-                        idempotency_key=f"{workflow.info().run_id}:{n}",
-                    ), PushPricesResult, timedelta(minutes=30), heartbeat_timeout=timedelta(minutes=2))  # fmt: skip
-                    out.applied, out.rejected, left = (
-                        out.applied + r.applied,
-                        out.rejected + r.rejected,
-                        left + r.retryable,
-                    )
-                    if not r.more or r.last_sku is None:
-                        break
-                    cursor = r.last_sku
-                out.still_failing = left
-                if not left:
-                    break
-            if not self._more:
-                return out
-
-
-@workflow.defn(name="demand-model-train")
-class DemandModelTrainWorkflow:
-    @workflow.run
-    async def run(self, inp: TrainInput) -> TrainResult:
-        return await _act("demand-model-fit", inp, TrainResult, timedelta(minutes=30))  # type: ignore[no-any-return]
-
-
-@workflow.defn(name="competitor-refresh")
-class CompetitorRefreshWorkflow:
-    """Competitor prices from marketplace pricing APIs (per account) and from competitor pages (scraper queue).
-    A source that keeps failing is skipped: stale competitor data only makes the engine more conservative."""
-
-    @workflow.run
-    async def run(self, inp: CompetitorRefreshInput) -> CompetitorRefreshResult:
-        for idx in range(inp.account_index, len(inp.accounts)):
-            a = inp.accounts[idx]
-            cursor = inp.cursor if idx == inp.account_index else ""
-            while a.marketplace in MARKET_PRICE_MARKETPLACES:
-                try:
-                    r: MarketPricesResult = await _act(
-                        "reprice-market-prices",
-                        MarketPricesInput(account_id=a.account_id, filters=inp.filters, after_sku=cursor),
-                        MarketPricesResult, timedelta(minutes=10),
-                        heartbeat_timeout=timedelta(minutes=2), retry_policy=FEW,
-                    )  # fmt: skip
-                except ActivityError as exc:
-                    workflow.logger.warning("competitive prices of account %s skipped: %s", a.account_id, exc)
-                    break
-                inp.stored += r.stored
-                if r.done or r.last_sku is None:
-                    break
-                cursor = r.last_sku
-                if workflow.info().is_continue_as_new_suggested():
-                    workflow.continue_as_new(inp.model_copy(update={"account_index": idx, "cursor": cursor}))
-        cursor = inp.scrape_cursor
-        while True:
-            t: ScrapeTargetsResult = await _act(
-                "reprice-scrape-targets",
-                ScrapeTargetsInput(filters=inp.filters, after_sku=cursor),
-                ScrapeTargetsResult,
-            )
-            if t.targets:
-                try:
-                    res: ScrapeSummary = await _act(
-                        "scrape-competitor-prices", ScrapeRequest(targets=t.targets), ScrapeSummary,
-                        timedelta(minutes=10), task_queue=inp.scraper_queue,
-                        schedule_to_close_timeout=timedelta(minutes=30), heartbeat_timeout=timedelta(minutes=2),
-                        retry_policy=FEW,
-                    )  # fmt: skip
-                    inp.scraped += sum(1 for o in res.outcomes if o.status in ("stored", "cached"))
-                except ActivityError as exc:
-                    workflow.logger.warning("competitor pages skipped: %s", exc)
-            if t.done or t.last_sku is None:
-                break
-            cursor = t.last_sku
-            if workflow.info().is_continue_as_new_suggested():
-                workflow.continue_as_new(
-                    inp.model_copy(update={"account_index": len(inp.accounts), "scrape_cursor": cursor})
-                )
-        return CompetitorRefreshResult(stored=inp.stored, scraped=inp.scraped)
 
 
 WORKFLOWS: list[type] = [
