@@ -9,9 +9,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from temporalio.client import Client
 
+from api import blobs, health, web
 from api.errors import install_error_handlers
-from api.routes import ROUTERS
+from api.middleware import RequestGuard
+from api.routing import ApiRoute, install_error_schema
 from merchflow.db.engine import make_engine
+from merchflow.features import resolve
 from merchflow.logging import get_logger
 from merchflow.settings import Settings, get_settings
 
@@ -60,6 +63,26 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
     app.state.engine = make_engine(settings.sqlalchemy_url)
     app.state.temporal = LazyTemporal(settings, temporal_client)
     install_error_handlers(app)
-    for router in ROUTERS:
-        app.include_router(router)
+    app.add_middleware(RequestGuard, body_timeout=settings.api_body_read_timeout_seconds)
+    app.router.route_class = ApiRoute  # routes added on the app itself authenticate first too
+    app.include_router(health.router)
+    app.include_router(web.router)  # login, user admin, static assets shared by every feature's pages
+    app.include_router(blobs.router)  # the blob store's signed links (listing images for marketplaces)
+    from workers.registry import FEATURES
+
+    for feature in FEATURES:
+        for ref in feature.routers:
+            app.include_router(resolve(ref))
+    install_error_schema(app)
+    _install_telemetry(app)
     return app
+
+
+def _install_telemetry(app: FastAPI) -> None:
+    """the decisions-pending collector behind /metrics, and tracing when OTEL_* turns it on."""
+    from api.ops.metrics import register_collectors
+    from merchflow.telemetry.tracing import instrument_app, setup_tracing
+
+    register_collectors(app.state.engine)
+    setup_tracing("merchflow-api")
+    instrument_app(app)

@@ -17,9 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from api.errors import ApiError
-from domain.catalog import check_header
+from domain.catalog.exports import header_check
+from domain.catalog.presets import ImportOptions, delimiter_of
 
 CSV_TYPES = {"text/csv", "application/csv", "text/comma-separated-values", "application/vnd.ms-excel"}
 JSONL_TYPES = {
@@ -33,6 +36,7 @@ JSONL_TYPES = {
 EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 MULTIPART_OVERHEAD = 64 * 1024  # part headers and boundaries around the file
 _FIRST_LINE_MAX = 1024 * 1024
+MAX_HEADER_ECHO = 50
 _BOMS = {
     codecs.BOM_UTF32_LE: "UTF-32",
     codecs.BOM_UTF32_BE: "UTF-32",
@@ -58,11 +62,28 @@ def format_from(content_type: str | None, filename: str | None) -> str | None:
 class UploadSink:
     """Receives the file's bytes in order. `close()` returns the import id (sha256 of format + bytes)."""
 
-    def __init__(self, path: Path, *, limit: int, file_format: str, filename: str) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        limit: int,
+        file_format: str,
+        filename: str,
+        options: ImportOptions | None = None,
+        header_check: Callable[[list[str]], Any] | None = None,
+        rows_noun: str = "product",
+    ) -> None:
         self.path, self.limit, self.file_format, self.filename = path, limit, file_format, filename
+        self.options = options
+        # the catalog's header rules (with its import options) by default; other imports (sales) bring their own
+        self.header_check, self.rows_noun = header_check, rows_noun
         self._file = path.open("wb")
-        # the format is part of the identity: the same bytes read as CSV and as JSON lines are two imports
-        self._hash = hashlib.sha256(file_format.encode() + b"\n")
+        # the format is part of the identity: the same bytes read as CSV and as JSON lines are two imports; so are
+        # the reading options (preset, mapping, stock mode) when not the defaults
+        identity = options.identity() if options is not None else ""
+        self._hash = hashlib.sha256(
+            file_format.encode() + (b"\x00" + identity.encode() if identity else b"") + b"\n"
+        )
         self._utf8 = codecs.getincrementaldecoder("utf-8")()
         self.size = 0
         self._newlines = 0
@@ -106,7 +127,8 @@ class UploadSink:
         if not self._first_line_done:
             self._check_first_line(bytes(self._first_line))
         if not self._has_data:
-            what = "product rows after the header" if self.file_format == "csv" else "product lines"
+            noun = self.rows_noun
+            what = f"{noun} rows after the header" if self.file_format == "csv" else f"{noun} lines"
             raise reject(f"the file has no {what}", "empty_file")
         return self._hash.hexdigest()
 
@@ -166,16 +188,25 @@ class UploadSink:
             except ValueError as exc:
                 raise reject(f"line 1 is not valid JSON: {exc}", "malformed_file") from exc
             if not isinstance(first, dict):
-                raise reject("each line must be a JSON object describing one product", "malformed_file")
+                raise reject(
+                    f"each line must be a JSON object describing one {self.rows_noun}", "malformed_file"
+                )
             return
+        custom = self.options is not None and self.options.custom_columns
+        if custom and self.options is not None and self.options.preset == "amazon":
+            return  # flat files put template rows above the header: the import's scan finds and checks it
         try:
-            cells = next(csv.reader([text], strict=True))
+            delimiter = delimiter_of(text) if custom else ","
+            cells = next(csv.reader([text], strict=True, delimiter=delimiter))
         except (csv.Error, StopIteration) as exc:
             raise reject(f"the header line cannot be read as CSV: {exc}", "malformed_file") from exc
-        header = check_header(cells)
+        header = self.header_check(cells) if self.header_check else header_check(cells, self.options)
         if header.fatal:
             problems = [i.message for i in header.issues if i.severity == "error"]
-            raise reject("; ".join(problems), "missing_columns", details={"header": cells[:100]})
+            # domain.catalog.rows caps the problems; the header echoed back is capped here (cells and their length)
+            shown = [cell[:100] for cell in cells[:MAX_HEADER_ECHO]]
+            details = {"header": shown, "columns": len(cells)}
+            raise reject("; ".join(problems), "missing_columns", details=details)
 
 
 async def stream_raw(body: AsyncIterator[bytes], sink: UploadSink) -> None:
@@ -242,7 +273,8 @@ async def stream_multipart(
         async for chunk in body:
             parser.write(chunk)
         parser.finalize()
-    except ApiError:
+    except (ApiError, HTTPException, ClientDisconnect):
+        # ours, a stalled body (408), a client gone: passed on as they are
         if state["sink"] is not None:
             state["sink"].discard()
         raise

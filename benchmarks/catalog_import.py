@@ -25,11 +25,11 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.stack_start import spawn, wait_ready  # noqa: E402
-from merchflow.db.engine import make_engine  # noqa: E402
-from merchflow.db.migrate import upgrade  # noqa: E402
-from merchflow.temporal import DevServer, free_port, wait_for_port  # noqa: E402
-from tests.conftest import make_token  # noqa: E402
+from benchmarks.stack_start import spawn, wait_ready
+from merchflow.db.engine import make_engine
+from merchflow.db.migrate import upgrade
+from merchflow.temporal import DevServer, free_port, wait_for_port
+from tests.conftest import make_token
 
 
 def _upc(n: int) -> str:

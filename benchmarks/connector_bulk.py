@@ -7,7 +7,7 @@ sandboxes' default rate limits on, how close each adapter gets to the bound thos
 Each marketplace's benchmarks/bulk/<mp>.py exposes `async def bench(n: int, rate_limits: bool) -> dict`; the ones
 that exist are run one after the other (never in parallel: they would measure each other), a missing one is skipped
 with a note. Without --limited-skus, each module's DEFAULT_LIMITED_N is used (the bound makes 100,000 SKUs slow on
-some marketplaces), else 10,000. Targets (issue 3): ratio (floor time / adapter time) >= 0.70 with limits off;
+some marketplaces), else 10,000. Targets: ratio (floor time / adapter time) >= 0.70 with limits off;
 fraction_of_bound >= 0.90 with limits on. Prints a table; the last line is one JSON object with every result.
 """
 

@@ -33,16 +33,20 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.stack_start import spawn, wait_ready  # noqa: E402
-from domain.decisions import Proposal  # noqa: E402
-from merchflow.db.engine import make_engine, read_session, session_scope  # noqa: E402
-from merchflow.db.migrate import upgrade  # noqa: E402
-from merchflow.db.models import Decision, Product  # noqa: E402
-from merchflow.decisions.payloads import DecisionInput, DecisionResult  # noqa: E402
-from merchflow.decisions.service import decision_workflow_id  # noqa: E402
-from merchflow.settings import Settings  # noqa: E402
-from merchflow.temporal import DevServer, connect, free_port, wait_for_port  # noqa: E402
-from merchflow.users import create_user  # noqa: E402
+from activities.decisions.tables import Decision
+from benchmarks.stack_start import spawn, wait_ready
+from domain.decisions.rules import ExpectedEffect, Proposal
+from merchflow.db.engine import make_engine, read_session, session_scope
+from merchflow.db.migrate import upgrade
+from merchflow.db.models import Product
+from merchflow.settings import Settings
+from merchflow.temporal import DevServer, connect, free_port, wait_for_port
+from merchflow.users import create_user
+from workflows.decisions.contract import (
+    DecisionInput,
+    DecisionResult,
+    decision_workflow_id,
+)
 
 PASSWORD = "benchmark-password"
 MARKETPLACES = ("amazon", "ebay", "shopify", "woocommerce")
@@ -51,7 +55,7 @@ QUEUE_QUERIES = (
     "?type=price_change",
     "?marketplace=ebay",
     "?min_confidence=0.8&max_confidence=1",
-    "?type=purchase&min_confidence=0.5",
+    "?marketplace=shopify&min_confidence=0.5",
     "?older_than_hours=0",
     "?offset=500",
 )
@@ -72,38 +76,25 @@ def summary(ms: list[float]) -> dict[str, float]:
 
 
 def proposal(i: int, rng: random.Random) -> Proposal:
-    kind = i % 10
+    """Price changes only: the one decision type a feature acts on today (others are refused at proposal time)."""
     market = MARKETPLACES[i % len(MARKETPLACES)]
     confidence = round(rng.uniform(0.3, 0.84), 2)  # below the default threshold: every one waits
-    if kind < 6:
-        price = Decimal("20.00") + Decimal(i % 50)
-        return Proposal(
-            decision_type="price_change",
-            subject=f"BENCH-{i:05d}",
-            marketplace=market,
-            current={"price": str(price)},
-            proposed={"price": str((price * Decimal("0.95")).quantize(Decimal("0.01")))},
-            confidence=confidence,
-            reasoning="Two competitors undercut this offer by 6% for three days.",
-            factors=[{"name": "competitor_min", "value": str(price - 1), "weight": 0.6}],
-            evidence=[{"kind": "competitor_price", "label": "Shop A", "value": str(price - 1)}],
-        )
-    if kind < 9:
-        return Proposal(
-            decision_type="purchase",
-            subject=f"supplier-{i % 40}",
-            current={},
-            proposed={"quantity": 10 + i % 30, "unit_cost": "3.10"},
-            confidence=confidence,
-            reasoning="Stock covers four days at the current sales rate.",
-        )
+    price = Decimal("20.00") + Decimal(i % 50)
+    new = (price * Decimal("0.95")).quantize(Decimal("0.01"))
     return Proposal(
-        decision_type="listing_publish",
+        decision_type="price_change",
         subject=f"BENCH-{i:05d}",
         marketplace=market,
-        proposed={"title": f"Product {i}", "price": "24.99"},
+        currency="USD",
+        current={"price": str(price)},
+        proposed={"price": str(new)},
         confidence=confidence,
-        reasoning="Listing is complete and priced inside the band.",
+        reasoning="Two competitors undercut this offer by 6% for three days.",
+        factors=[{"name": "competitor_min", "value": str(price - 1), "weight": 0.6, "unit": "money"}],  # type: ignore[list-item]
+        evidence=[{"kind": "competitor_price", "label": "Shop A", "value": str(price - 1)}],  # type: ignore[list-item]
+        expected_effect=ExpectedEffect(
+            margin_delta=str(-(price - new)), revenue_delta="1.20", units_change_pct=8.0
+        ),
     )
 
 
@@ -113,11 +104,8 @@ def seed(db_url: str, count: int, rng: random.Random) -> list[Proposal]:
     with session_scope(engine) as session:
         create_user(session, username="bench", password=PASSWORD, role="approver")
         for p in proposals:
-            if p.decision_type == "price_change":
-                price = Decimal(p.current["price"])
-                session.add(
-                    Product(sku=p.subject, name=f"Product {p.subject}", cost=Decimal("8"), price=price)
-                )
+            price = Decimal(p.current["price"])
+            session.add(Product(sku=p.subject, name=f"Product {p.subject}", cost=Decimal("8"), price=price))
     engine.dispose()
     return proposals
 

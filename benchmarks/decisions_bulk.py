@@ -22,15 +22,17 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from domain.decisions import Proposal, default_policy  # noqa: E402
-from merchflow.db.engine import make_engine, session_scope  # noqa: E402
-from merchflow.db.migrate import upgrade  # noqa: E402
-from merchflow.db.models import Product  # noqa: E402
-from merchflow.db.types import utcnow  # noqa: E402
-from merchflow.decisions import bulk  # noqa: E402
-from merchflow.decisions.actions import PriceChangeHandler  # noqa: E402
-from merchflow.decisions.payloads import BulkItem  # noqa: E402
-from merchflow.decisions.service import BulkDecideItem  # noqa: E402
+from activities.decisions import bulk
+from activities.decisions.actions import PriceChangeHandler
+from domain.decisions.rules import Proposal, default_policy
+from merchflow.db.engine import make_engine, session_scope
+from merchflow.db.migrate import upgrade
+from merchflow.db.models import Product
+from merchflow.db.types import utcnow
+from workflows.decisions.contract import (
+    BulkDecideItem,
+    BulkItem,
+)
 
 
 def main() -> None:

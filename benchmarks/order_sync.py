@@ -9,6 +9,10 @@ Real stack like `merchflow up`: Temporal dev server on a SQLite file, each sandb
 limits on unless --no-rate-limits), `merchflow api` and `merchflow worker` processes, master on SQLite (or
 --postgres-url). Orders arrive open-loop at --rate per second, round-robin over the marketplaces, on a pool of SKUs
 small enough that concurrent orders for one SKU happen. Target: p95 <= 2 s. The last line is one JSON object.
+
+Cost of the operators' tooling: `--codec` encrypts every Temporal payload (API, worker and this
+script's client), `--metrics` turns the metrics endpoints on (worker /metrics with the SDK's runtime metrics) and
+scrapes the API and the worker every second; without `--metrics` they are off. Compare p95 with and without.
 """
 
 from __future__ import annotations
@@ -28,10 +32,19 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.stock_stack import PREFERRED, Processes, bench_settings, pct, seed_sandbox
+from activities.stock.tables import MarketplaceOrder
+from benchmarks.stock_stack import (
+    PREFERRED,
+    Processes,
+    add_ops_flags,
+    bench_settings,
+    ops_env,
+    pct,
+    scrape_metrics,
+    seed_sandbox,
+)
 from merchflow.db.engine import make_engine, read_session
 from merchflow.db.migrate import upgrade
-from merchflow.db.stock import MarketplaceOrder
 from merchflow.logging import configure_logging
 from tests.stock.harness import master_available, seed_master
 
@@ -76,9 +89,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="bench-order-sync-"))
     settings = bench_settings(work, mps, db_url=args.postgres_url, rate_limits=not args.no_rate_limits)
     settings.sandbox.webhook_base_url = f"http://127.0.0.1:{settings.api_port}"
-    procs = Processes(work)
+    procs = Processes(work, ops_env(args, settings))
+    stop_scrape = asyncio.Event()
+    scraper: asyncio.Task[int] | None = None
     out: dict[str, Any] = {"orders": args.orders, "marketplaces": mps, "rate_per_s": args.rate}
     out |= {"rate_limits": not args.no_rate_limits, "workers": args.workers}
+    out |= {"codec": args.codec, "metrics": args.metrics}
     try:
         procs.temporal(settings)
         procs.sandboxes(settings, mps)
@@ -93,6 +109,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             procs.api(settings, mps)
             for n in range(args.workers):
                 procs.worker(settings, mps, name=f"worker-{n}")
+            if args.metrics:
+                scraper = asyncio.create_task(scrape_metrics(settings, stop_scrape))
             urls = [settings.sandbox.base_url(mp) for mp in mps]
             assert not await buy_all(http, urls, skus, WARMUP, 2.0, "warmup")
             warm = {r.order_id for r in await wait_orders(engine, WARMUP)}
@@ -101,8 +119,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             )
             refused = await buy_all(http, urls, skus, args.orders, args.rate, "bench")
             rows = [r for r in await wait_orders(engine, WARMUP + args.orders) if r.order_id not in warm]
+            stop_scrape.set()
+            if scraper is not None:
+                out["metrics_scrapes"] = await scraper
             from merchflow.temporal import connect
-            from workflows.stock import OrderSyncWorkflow
+            from workflows.stock.orders import OrderSyncWorkflow
 
             client = await connect(settings)
             latencies, statuses = [], {}
@@ -159,6 +180,7 @@ def main() -> None:
     )
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--postgres-url", help="master database (default: a SQLite file, like merchflow up)")
+    add_ops_flags(p)
     configure_logging("WARNING", json=False)
     out = asyncio.run(run(p.parse_args()))
     print(f"webhook -> all listings updated: p50 {out['p50_s']}s, p95 {out['p95_s']}s, max {out['max_s']}s")

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/pricing_engine.py --skus 1000000
 
-Prints phase timings and, as the last line, one JSON object. Target (issue 6): <= 60 s for 1M SKUs on 2 cores.
+Prints phase timings and, as the last line, one JSON object. Target: <= 60 s for 1M SKUs on 2 cores.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from domain.pricing.config import PricingConfig
-from domain.pricing.demand import fit_demand_model, synthetic_history
-from domain.pricing.engine import suggest_prices
+from domain.repricing.config import PricingConfig
+from domain.repricing.demand import fit_demand_model, synthetic_history
+from domain.repricing.engine import suggest_prices
 
 CATEGORIES = ["Electronics", "Home & Kitchen", "Books", "Sports", "Toys & Games", "Garden", "Accessories"]
 TRUE_ELASTICITY = dict(zip(CATEGORIES, [-2.8, -1.9, -1.4, -2.2, -2.5, -1.7, -2.0], strict=True))

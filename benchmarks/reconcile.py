@@ -9,6 +9,9 @@ Each sandbox runs in its own process with a fresh database, re-seeded identicall
 the two runs. With --rate-limits the sandboxes enforce their published limits and the adapters keep to them; the
 bound is computed from the floor's calls per rate-limit bucket (max over buckets of (calls - burst) / rate).
 Targets (limits off): real <= 60 s wall, real <= 1.3 x floor. The last line is one JSON object.
+
+`--codec` / `--metrics`: the same run with every Temporal payload encrypted / with the metrics endpoints on and
+scraped every second; compare the ratio with and without.
 """
 
 from __future__ import annotations
@@ -31,22 +34,30 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.stock_stack import PREFERRED, Processes, bench_settings, seed_sandbox
+from activities.stock.repository import publish_targets
+from activities.stock.tables import DriftReportRow
+from benchmarks.stock_stack import (
+    PREFERRED,
+    Processes,
+    add_ops_flags,
+    bench_settings,
+    ops_env,
+    scrape_metrics,
+    seed_sandbox,
+)
 from connectors.marketplace.accounts import account_config
 from connectors.marketplace.factory import build_marketplace
 from connectors.marketplace.types import QuantityUpdate
 from connectors.ratelimit import RateLimiterRegistry, TokenBucket
-from domain.stock import reconcile_diff
+from domain.stock.rules import reconcile_diff
 from merchflow.db.engine import make_engine, read_session
 from merchflow.db.migrate import upgrade
 from merchflow.db.models import MarketplaceAccount
-from merchflow.db.stock import DriftReportRow
 from merchflow.logging import configure_logging
 from merchflow.settings import Settings
-from merchflow.stock.repository import publish_targets
 from tests.stock.harness import seed_master
 
-SLICE = 1000  # as activities/stock_reconcile.py
+SLICE = 1000  # as activities/stock/reconcile.py
 
 
 class CountingLimiter(RateLimiterRegistry):
@@ -173,12 +184,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     mps = list(args.names.split(",") if args.names else PREFERRED[: args.marketplaces])
     work = Path(tempfile.mkdtemp(prefix="bench-reconcile-"))
     settings = bench_settings(work, mps, db_url=args.postgres_url, rate_limits=args.rate_limits)
-    procs = Processes(work)
+    procs = Processes(work, ops_env(args, settings))
+    stop_scrape = asyncio.Event()
+    scraper: asyncio.Task[int] | None = None
     out: dict[str, Any] = {
         "skus": args.skus,
         "marketplaces": mps,
         "drift": args.drift,
         "rate_limits": args.rate_limits,
+        "codec": args.codec,
+        "metrics": args.metrics,
     }
     try:
         t = time.perf_counter()
@@ -212,11 +227,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await reseed()
             for n in range(args.workers):
                 procs.worker(settings, mps, name=f"worker-{n}")
-            from activities.stock_payloads import ReconcileInput
             from merchflow.temporal import connect
-            from workflows.stock import ReconcileWorkflow
+            from workflows.stock.contract import ReconcileInput
+            from workflows.stock.orders import ReconcileWorkflow
 
             client = await connect(settings)
+            if args.metrics:
+                scraper = asyncio.create_task(scrape_metrics(settings, stop_scrape))
             cpu0 = procs.cpu()
             started = time.perf_counter()
             result = await client.execute_workflow(
@@ -226,6 +243,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 task_queue=settings.task_queue("main"),
             )
             real_s = time.perf_counter() - started
+            stop_scrape.set()
+            if scraper is not None:
+                out["metrics_scrapes"] = await scraper
             out["real_cpu"] = cpu_used(cpu0, procs.cpu())
             print(f"real: {real_s:.2f}s", flush=True)
             with read_session(engine) as s:
@@ -270,6 +290,7 @@ def main() -> None:
         "--rate-limits", action="store_true", help="sandboxes enforce, adapters keep to published limits"
     )
     p.add_argument("--postgres-url", help="master database (default: a SQLite file, like merchflow up)")
+    add_ops_flags(p)
     configure_logging("WARNING", json=False)
     out = asyncio.run(run(p.parse_args()))
     runs = out.pop("runs")

@@ -5,13 +5,13 @@
 N SKUs spread over the four sandbox accounts (one listing each), rate limits off, the price_change policy at
 full-auto with threshold 0 (every change auto-approved and pushed in the same run). Two measurements on the same
 data, the sandboxes re-seeded in between:
-- floor: a plain script - per account, read the same inputs (merchflow.repricing.inputs.load_batch), run the same
-  engine (merchflow.repricing.compute.price_batch), push the changes with the same adapters' set_prices, record the
+- floor: a plain script - per account, read the same inputs (activities.repricing.inputs.load_batch), run the same
+  engine (activities.repricing.compute.price_batch), push the changes with the same adapters' set_prices, record the
   new prices and pricing history in bulk. No Temporal, no decisions, no proposals.
 - run: the `reprice-run` workflow on an in-process worker (Temporal dev server): batches, proposals, bulk decisions,
   set-based execution, pushes per batch with per-item retries, history, summary.
 Each sandbox runs in its own process. Amazon's fee estimates are off in both (one call per category, rate-limited).
-Target (issue 6): run <= 1.5 x floor. Prints a table and, as the last line, one JSON object.
+Target (issue 9): run <= 1.3 x floor at 20,000 and 100,000 SKUs. Prints a table and, as the last line, one JSON object.
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ import httpx
 import numpy as np
 import sqlalchemy as sa
 from pydantic import SecretStr
+
+from benchmarks.reprice_phases import Row, as_json, cpu_used, floor_row, process_cpu, run_row, table
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKETPLACES = ("amazon", "ebay", "shopify", "woocommerce")
@@ -100,7 +102,11 @@ def sandboxes(data_dir: Path, ports: dict[str, int]) -> Any:
         for p in procs:
             p.terminate()
         for p in procs:
-            p.wait(10)
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:  # a loaded machine: do not leave it behind
+                p.kill()
+                p.wait()
 
 
 async def seed_sandboxes(settings: Any, items: dict[str, Any], listed: dict[str, list[str]]) -> None:
@@ -117,15 +123,18 @@ async def seed_sandboxes(settings: Any, items: dict[str, Any], listed: dict[str,
 
 
 # ---------------------------------------------------------------- the floor: a plain script
-async def floor(engine: sa.Engine, settings: Any, accounts: dict[str, int]) -> dict[str, int]:
-    from activities.repricing_payloads import FeeRate, FeeRates, RepriceFilter
+async def floor(
+    engine: sa.Engine, settings: Any, accounts: dict[str, int], phases: dict[str, Row]
+) -> dict[str, int]:
+    from activities.repricing.compute import price_batch
+    from activities.repricing.inputs import load_batch
+    from activities.repricing.tables import PricingHistory
     from connectors.marketplace.accounts import MarketplaceRegistry
     from connectors.marketplace.types import PriceUpdate
     from merchflow.db.engine import read_session, session_scope
-    from merchflow.db.models import MarketplaceListing, PricingHistory
+    from merchflow.db.models import MarketplaceListing
     from merchflow.db.types import utcnow
-    from merchflow.repricing.compute import price_batch
-    from merchflow.repricing.inputs import load_batch
+    from workflows.repricing.contract import FeeRate, FeeRates, RepriceFilter
 
     registry = MarketplaceRegistry(engine, settings)
     cfg = settings.repricing
@@ -167,13 +176,11 @@ async def floor(engine: sa.Engine, settings: Any, accounts: dict[str, int]) -> d
         applied = {o.sku for o in result.outcomes if o.status == "applied"}
         t2 = time.perf_counter()
         await asyncio.to_thread(record, account_id, changed, applied)
-        phases[mp] = (round(t1 - t0, 1), round(t2 - t1, 1), round(time.perf_counter() - t2, 1))
+        phases[mp] = floor_row(t1 - t0, t2 - t1, time.perf_counter() - t2)
         return len(applied)
 
-    phases: dict[str, tuple[float, float, float]] = {}
     try:
         pushed = await asyncio.gather(*(one(mp, a) for mp, a in accounts.items()))
-        print("  floor phases (compute, push, record) s:", phases, flush=True)
     finally:
         await registry.aclose()
     return dict(zip(accounts, pushed, strict=True))
@@ -181,8 +188,8 @@ async def floor(engine: sa.Engine, settings: Any, accounts: dict[str, int]) -> d
 
 # ---------------------------------------------------------------- the run
 async def run(client: Any, settings: Any, batch_size: int) -> Any:
-    from activities.repricing_payloads import RepriceRunInput, RepriceRunResult
     from workers.build import build_deps, build_workers
+    from workflows.repricing.contract import RepriceRunInput, RepriceRunResult
 
     deps = build_deps(settings)
     executor = concurrent.futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="activity")
@@ -190,14 +197,15 @@ async def run(client: Any, settings: Any, batch_size: int) -> Any:
     tasks = [asyncio.create_task(w.run()) for w in workers]
     try:
         t0 = time.perf_counter()
+        run_id = f"reprice-bench-{uuid.uuid4().hex[:8]}"
         handle = await client.start_workflow(
             "reprice-run", RepriceRunInput(dry_run=False, batch_size=batch_size, refresh_competitors=False,
                                            requested_by="benchmark"),
-            id=f"reprice-bench-{uuid.uuid4().hex[:8]}", task_queue=settings.task_queue("main"),
+            id=run_id, task_queue=settings.task_queue("main"),
             result_type=RepriceRunResult,
         )  # fmt: skip
         result = await handle.result()
-        return time.perf_counter() - t0, result
+        return time.perf_counter() - t0, result, run_id
     finally:
         await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -205,7 +213,7 @@ async def run(client: Any, settings: Any, batch_size: int) -> Any:
         executor.shutdown(wait=False)
 
 
-async def main(n: int, batch_size: int, keep: bool) -> dict[str, Any]:
+async def main(n: int, batch_size: int, keep: bool, only: str = "both") -> dict[str, Any]:
     from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.testing import WorkflowEnvironment
 
@@ -248,14 +256,29 @@ async def main(n: int, batch_size: int, keep: bool) -> dict[str, Any]:
                 update={"database_url": SecretStr(f"sqlite:///{work / 'floor.db'}")}
             )
             floor_engine = make_engine(floor_settings.sqlalchemy_url)
-            t = time.perf_counter()
-            floor_pushed = await floor(floor_engine, floor_settings, accounts)
-            floor_s = time.perf_counter() - t
+            floor_s, floor_cpu, floor_pushed, floor_phases = float("nan"), {}, {}, {}
+            if only != "run":
+                t, cpu0 = time.perf_counter(), process_cpu()
+                floor_pushed = await floor(floor_engine, floor_settings, accounts, floor_phases)
+                floor_s = time.perf_counter() - t
+                floor_cpu = cpu_used(cpu0, process_cpu())
+                print(f"floor: {floor_s:.1f} s, pushed {sum(floor_pushed.values())}", flush=True)
+                await seed_sandboxes(settings, items, listed)  # back to the starting prices
             floor_engine.dispose()
-            print(f"floor: {floor_s:.1f} s, pushed {sum(floor_pushed.values())}", flush=True)
-
-            await seed_sandboxes(settings, items, listed)  # back to the starting prices
-            run_s, result = await run(env.client, settings, batch_size)
+            if only == "floor":
+                return {"skus": n, "floor_seconds": round(floor_s, 2), "floor_cpu": floor_cpu}
+            cpu0 = process_cpu()
+            run_s, result, run_id = await run(env.client, settings, batch_size)
+            run_cpu = cpu_used(cpu0, process_cpu())
+            by_account = result.summary.accounts
+            run_phases = {
+                mp: await run_row(env.client, f"{run_id}-account-{a}", by_account[a].phase_seconds)
+                for mp, a in accounts.items()
+            }
+            print("  seconds per phase (the run's batches and pushes overlap: summed per account)")
+            print(table(floor_phases, run_phases))
+            print(f"  CPU s floor: {floor_cpu} total {sum(floor_cpu.values()):.1f}")
+            print(f"  CPU s run:   {run_cpu} total {sum(run_cpu.values()):.1f}")
             tot = result.summary.totals
             print(
                 f"run:   {run_s:.1f} s, proposed {tot.proposed}, pushed {tot.pushed}, failed {tot.push_failed}"
@@ -275,6 +298,10 @@ async def main(n: int, batch_size: int, keep: bool) -> dict[str, Any]:
         "floor_pushed": sum(floor_pushed.values()),
         "push_rejected": tot.push_rejected,
         "push_failed": tot.push_failed,
+        "floor_phases": as_json(floor_phases),
+        "run_phases": as_json(run_phases),
+        "floor_cpu": floor_cpu,
+        "run_cpu": run_cpu,
         "run_skus_per_s": round(n / run_s, 1),
         "floor_skus_per_s": round(n / floor_s, 1),
         "work_dir": str(work) if keep else None,
@@ -286,8 +313,11 @@ if __name__ == "__main__":
     ap.add_argument("--skus", type=int, default=100_000)
     ap.add_argument("--batch-size", type=int, default=5000)
     ap.add_argument("--keep", action="store_true", help="keep the work directory (databases) for inspection")
+    ap.add_argument(
+        "--only", choices=("both", "floor", "run"), default="both", help="profiling: one side only"
+    )
     args = ap.parse_args()
-    out = asyncio.run(main(args.skus, args.batch_size, args.keep))
+    out = asyncio.run(main(args.skus, args.batch_size, args.keep, args.only))
     print(json.dumps(out))
     sys.stdout.flush()
     os._exit(0)  # the SDK can crash at interpreter exit in short-lived processes (see GUIDE.md)

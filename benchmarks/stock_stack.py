@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import os
 import subprocess
 import sys
@@ -18,9 +20,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from merchflow.settings import Settings  # noqa: E402
-from merchflow.temporal import DevServer, free_port, wait_for_port  # noqa: E402
-from tests.stock.harness import listing_payload, settings_env  # noqa: E402
+from pydantic import SecretStr
+
+from merchflow.settings import Settings
+from merchflow.temporal import DevServer, free_port, wait_for_port
+from tests.stock.harness import listing_payload, settings_env
 
 # Fastest first: Amazon's searchListingsItems returns 20 listings per page (the SP-API maximum).
 PREFERRED = ("ebay", "woocommerce", "shopify", "amazon")
@@ -60,10 +64,11 @@ def bench_settings(
 class Processes:
     """Child processes of one benchmark run; all stopped on exit."""
 
-    def __init__(self, work: Path) -> None:
+    def __init__(self, work: Path, extra_env: dict[str, str] | None = None) -> None:
         self.work = work
         self.procs: list[subprocess.Popen[bytes]] = []
         self.names: dict[int, str] = {}
+        self.extra_env = extra_env or {}  # for the API and the workers: codec / metrics on or off
 
     def spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         log = (self.work / f"{name}.log").open("ab")
@@ -95,7 +100,7 @@ class Processes:
     def worker(
         self, settings: Settings, marketplaces: Iterable[str], name: str = "worker"
     ) -> subprocess.Popen[bytes]:
-        env = settings_env(settings, marketplaces) | {"MERCHFLOW_LOG_LEVEL": "INFO"}
+        env = settings_env(settings, marketplaces) | {"MERCHFLOW_LOG_LEVEL": "INFO"} | self.extra_env
         p = self.spawn(name, [sys.executable, "-m", "merchflow", "worker", "--queue", "main"], env)
         log = self.work / f"{name}.log"
         deadline = time.monotonic() + 120
@@ -106,10 +111,14 @@ class Processes:
         return p
 
     def api(self, settings: Settings, marketplaces: Iterable[str]) -> str:
-        env = settings_env(settings, marketplaces) | {
-            "MERCHFLOW_API_PORT": str(settings.api_port),
-            "MERCHFLOW_SCHEDULES_ENABLED": "false",
-        }
+        env = (
+            settings_env(settings, marketplaces)
+            | {
+                "MERCHFLOW_API_PORT": str(settings.api_port),
+                "MERCHFLOW_SCHEDULES_ENABLED": "false",
+            }
+            | self.extra_env
+        )
         self.spawn("api", [sys.executable, "-m", "merchflow", "api"], env)
         url = f"http://127.0.0.1:{settings.api_port}"
         deadline = time.monotonic() + 90
@@ -162,3 +171,52 @@ async def seed_sandbox(
 def pct(values: list[float], q: float) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, max(0, round(q * (len(s) - 1))))] if s else float("nan")
+
+
+# ---------------------------------------------------------------- codec / metrics cost
+def add_ops_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--codec", action="store_true", help="encrypt every Temporal payload (AES-GCM payload codec)"
+    )
+    p.add_argument(
+        "--metrics",
+        action="store_true",
+        help="metrics endpoints on (worker /metrics + the SDK's runtime metrics), scraped every second",
+    )
+
+
+def ops_env(args: argparse.Namespace, settings: Settings) -> dict[str, str]:
+    """Environment of the API and the workers for the flags; also applied to `settings` (the benchmark's client)."""
+    env: dict[str, str] = {}
+    if args.codec:
+        from merchflow.crypto.keyring import new_key_text
+
+        key = new_key_text()
+        env["MERCHFLOW_CODEC__KEYS__BENCH"] = key
+        settings.codec.keys = {"bench": SecretStr(key)}
+    settings.metrics.enabled = bool(args.metrics)
+    env["MERCHFLOW_METRICS__ENABLED"] = str(bool(args.metrics)).lower()
+    if args.metrics:
+        settings.metrics.worker_port = free_port()
+        env["MERCHFLOW_METRICS__WORKER_PORT"] = str(settings.metrics.worker_port)
+    return env
+
+
+async def scrape_metrics(settings: Settings, stop: asyncio.Event, every: float = 1.0) -> int:
+    """What Prometheus would do (every second instead of 15 s): returns the number of scrapes that answered."""
+    m = settings.metrics
+    urls = [f"http://127.0.0.1:{settings.api_port}/metrics"]
+    urls += [f"http://127.0.0.1:{m.worker_port + i}/metrics" for i in range(m.worker_port_span)]
+    ok = 0
+    async with httpx.AsyncClient(timeout=5) as http:
+        while not stop.is_set():
+            for url in urls:
+                try:
+                    ok += (await http.get(url)).status_code == 200
+                except httpx.HTTPError:
+                    pass
+            try:
+                await asyncio.wait_for(stop.wait(), every)
+            except TimeoutError:
+                pass
+    return ok

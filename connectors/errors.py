@@ -2,7 +2,7 @@
 
 Retryable: 429, 5xx, timeouts, connection resets, optimistic-concurrency conflicts (eBay 25025).
 Non-retryable: validation, authentication / authorisation, not found. Activities map these onto Temporal retries or
-`ApplicationError(non_retryable=True)` (activities/errors.py), so a workflow never hammers a request that cannot succeed.
+`ApplicationError(non_retryable=True)` (activities/common/errors.py), so a workflow never hammers a request that cannot succeed.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ class ConnectorError(Exception):
         status: int | None = None,
         code: str | None = None,
         retry_after: float | None = None,
+        outcome_unknown: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -28,6 +29,9 @@ class ConnectorError(Exception):
         self.status = status
         self.code = code
         self.retry_after = retry_after
+        # A write was sent and no answer came back (timeout, 5xx): it may or may not have been applied. The
+        # transport never resends such a write; the caller re-reads what is current and decides (connectors/http.py).
+        self.outcome_unknown = outcome_unknown
 
     def __str__(self) -> str:
         where = ":".join(p for p in (self.marketplace, self.operation) if p)

@@ -20,6 +20,7 @@ class TokenBucket:
     tokens: float = field(default=-1.0)
     updated: float = field(default_factory=time.monotonic)
     paused_until: float = 0.0
+    labels: tuple[str, str] | None = None  # (marketplace, operation) for the rate-limit wait metric
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     def __post_init__(self) -> None:
@@ -44,7 +45,17 @@ class TokenBucket:
         return max(wait, self.paused_until - now)
 
     async def acquire(self, cost: float = 1.0) -> float:
-        """Take `cost` tokens, sleeping as needed. Returns the time waited."""
+        """Take `cost` tokens, sleeping as needed. Returns the time waited (also a metric)."""
+        started = time.monotonic()
+        waited = await self._acquire(cost)
+        elapsed = time.monotonic() - started  # sleeps plus the queue on the lock
+        if elapsed > 0.001 and self.labels is not None:
+            from merchflow.telemetry.metrics import RATE_LIMIT_WAIT
+
+            RATE_LIMIT_WAIT.labels(*self.labels).observe(elapsed)
+        return waited
+
+    async def _acquire(self, cost: float) -> float:
         if self.unlimited and self.paused_until <= 0:
             return 0.0
         cost = min(cost, self.burst) if not self.unlimited else cost
@@ -101,7 +112,9 @@ class RateLimiterRegistry:
         key = (marketplace, account, operation)
         b = self._buckets.get(key)
         if b is None:
-            b = TokenBucket(rate=rate if self.enabled else math.inf, burst=burst)
+            b = TokenBucket(
+                rate=rate if self.enabled else math.inf, burst=burst, labels=(marketplace, operation)
+            )
             self._buckets[key] = b
         return b
 

@@ -106,3 +106,53 @@ NORMALISERS: dict[str, Callable[[str], tuple[str | None, str | None]]] = {
     "asin": normalise_asin,
     "mpn": normalise_mpn,
 }
+
+
+# ---------------------------------------------------------------- matching a listing to a product
+GTIN_KINDS = ("gtin", "upc", "ean", "isbn")  # one family: the same product under any of them is one GTIN-14
+
+
+def gtin14(kind: str, raw: str) -> str | None:
+    """A UPC, EAN, ISBN or GTIN in GTIN-14 form (zero-padded; ISBN-10 through its ISBN-13), so one product's codes
+    compare equal whichever a marketplace shows. None when the value is not a valid code of that kind."""
+    kind = kind.lower()
+    if kind == "isbn":
+        value, error = normalise_isbn(raw)
+        if error or value is None:
+            return None
+        if len(value) == 10:
+            body = "978" + value[:9]
+            check = (10 - sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(body)) % 10) % 10
+            value = body + str(check)
+        return value.zfill(14)
+    digits = _clean(raw)
+    if not digits.isdigit() or len(digits) not in (8, 11, 12, 13, 14):
+        return None
+    if len(digits) == 11 and kind == "upc":
+        digits = "0" + digits  # spreadsheets drop UPCs' leading zero (see normalise_upc)
+    if len(digits) == 11 or not gtin_check_digit_ok(digits):
+        return None
+    return digits.zfill(14)
+
+
+def match_keys(identifiers: dict[str, str]) -> set[tuple[str, str]]:
+    """(kind, value) pairs a listing and a product are matched on: `gtin` (GTIN-14 of any UPC / EAN / ISBN / GTIN),
+    `asin`, `mpn` (case- and space-insensitive). Invalid values are left out: they would match nothing real."""
+    keys: set[tuple[str, str]] = set()
+    for kind, raw in identifiers.items():
+        if not isinstance(raw, str) or not raw.strip():
+            continue
+        k = kind.lower()
+        if k in GTIN_KINDS:
+            value = gtin14(k, raw)
+            if value:
+                keys.add(("gtin", value))
+        elif k == "asin":
+            asin, error = normalise_asin(raw)
+            if asin and not error:
+                keys.add(("asin", asin))
+        elif k == "mpn":
+            mpn = " ".join(raw.split()).upper()
+            if mpn and len(mpn) <= MPN_MAX:
+                keys.add(("mpn", mpn))
+    return keys

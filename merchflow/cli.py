@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from merchflow.logging import configure_logging
-from merchflow.settings import get_settings
+from merchflow.settings import Settings, get_settings
 
 app = typer.Typer(help="merchflow: durable automation for multi-marketplace sellers.", no_args_is_help=True)
 token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
@@ -66,17 +66,20 @@ def api(
     from merchflow.logging import configure_temporal_logging
 
     configure_temporal_logging()
-    s = get_settings()
-    uvicorn.run(
-        "api.app:create_app",
-        factory=True,
-        host=s.api_host,
-        port=s.api_port,
-        reload=reload,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
-    )
+    uvicorn.run("api.app:create_app", factory=True, reload=reload, **uvicorn_options(get_settings()))
+
+
+def uvicorn_options(s: Settings) -> dict[str, Any]:
+    """How the API is served (tests start uvicorn with the same options). Body reads time out in the app itself
+    (api.middleware): uvicorn has no such timeout."""
+    return {
+        "host": s.api_host,
+        "port": s.api_port,
+        "log_config": None,
+        "access_log": False,
+        "proxy_headers": False,
+        "timeout_keep_alive": s.api_keep_alive_seconds,
+    }
 
 
 @app.command()
@@ -180,7 +183,22 @@ def user_create(
     typer.echo(f"user {username!r} created with role {role}")
 
 
+def add_feature_commands() -> None:
+    """Each feature's own sub-commands (`Feature.cli`), e.g. `merchflow ingest DIR`."""
+    from merchflow.features import resolve
+    from workers.registry import FEATURES
+
+    present = {group.name for group in app.registered_groups}
+    for feature in FEATURES:
+        if feature.cli and feature.name not in present:  # once, however often called (tests, main)
+            app.add_typer(resolve(feature.cli), name=feature.name)
+
+
+__import__("merchflow.ops_cli", fromlist=["register"]).register(app)  # backup, restore
+
+
 def main() -> None:
+    add_feature_commands()
     app()
 
 

@@ -3,6 +3,7 @@
 Children run in their own sessions so a terminal Ctrl-C reaches only this process, which then stops them
 in tiers (API and worker first, the services they call next, Temporal last). PR_SET_PDEATHSIG makes the
 kernel stop them too if this process is killed outright, so no `temporal` process is ever orphaned.
+A child that dies is restarted with backoff; only a crash loop stops everything (exit 1, with the reason).
 Process supervision lives in `merchflow.supervisor`; features extend start-up through the registry in
 `merchflow.startup`, not here.
 """
@@ -21,7 +22,7 @@ import httpx
 from merchflow.logging import get_logger
 from merchflow.settings import Settings
 from merchflow.startup import ChildSpec, extra_children, extra_links, merchflow_argv, run_steps
-from merchflow.supervisor import ChildFailed, Interrupted, Supervisor, port_free
+from merchflow.supervisor import CrashLoop, Interrupted, Supervisor, port_free
 from merchflow.temporal import DevServer
 
 log = get_logger(__name__)
@@ -107,12 +108,15 @@ def planned_children(settings: Settings) -> list[ChildSpec]:
     t = settings.temporal
     specs: list[ChildSpec] = []
     if settings.embedded_temporal:
+        from merchflow.ops_links import codec_endpoint
+
         server = DevServer(
             db_file=(settings.data_dir / "temporal.db").resolve(),
             host=t.host,
             port=t.port,
             ui_port=t.ui_port,
             namespace=t.namespace,
+            ui_codec_endpoint=codec_endpoint(settings),  # the UI decodes encrypted payloads
         )
         specs.append(
             ChildSpec("temporal", server.command(), ports=(t.port, t.ui_port), tier=0, log_to_file=True)
@@ -207,12 +211,13 @@ def up(settings: Settings) -> int:
             sup.sleep(0.5)
     except Interrupted:
         return 0
-    except ChildFailed as exc:
+    except CrashLoop as exc:
         log.error(
-            "a process stopped unexpectedly; shutting everything down",
+            "a process keeps crashing; giving up and shutting everything down",
             error=str(exc),
             logs=str((settings.data_dir / "logs").resolve()),
         )
+        print(f"merchflow up: giving up: {exc}", file=sys.stderr, flush=True)
         return 1
     except TimeoutError as exc:
         log.error("start-up failed", error=str(exc), logs=str((settings.data_dir / "logs").resolve()))

@@ -109,10 +109,11 @@ def get_logger(name: str | None = None, **initial: Any) -> structlog.stdlib.Boun
     return structlog.get_logger(name, **initial)
 
 
-def configure_temporal_logging() -> None:
+def configure_temporal_logging(metrics: Any = None) -> None:
     """For processes that run workers or clients: the SDK's Rust core logs go through the same chain as
     everything else, and workflow / activity loggers stop repeating their context inside the message
-    (it is already merged as fields). Must run before the first Temporal client is created."""
+    (it is already merged as fields). Must run before the first Temporal client is created. `metrics`: the
+    SDK's runtime metrics config (merchflow.telemetry.endpoint), None for none."""
     from temporalio import activity, workflow
     from temporalio.runtime import (
         LogForwardingConfig,
@@ -129,7 +130,8 @@ def configure_temporal_logging() -> None:
             logging=LoggingConfig(
                 filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
                 forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
-            )
+            ),
+            metrics=metrics,
         )
     )
     try:

@@ -1,13 +1,12 @@
 """Temporal Schedules, created or updated idempotently at start-up (`merchflow up` step, `merchflow schedules`).
 
-Operators see and pause them in the Temporal UI (Schedules tab); the specs here are the defaults from settings.
+Each feature declares its schedules (`Feature.schedules`); operators see and pause them in the Temporal UI
+(Schedules tab); the specs are the defaults from settings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from temporalio.client import (
@@ -15,7 +14,6 @@ from temporalio.client import (
     Schedule,
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
-    ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
@@ -23,8 +21,8 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 
+from merchflow.features import MAIN_QUEUE, Feature, resolve
 from merchflow.logging import get_logger
-from merchflow.repricing import schedules as repricing_schedules
 from merchflow.settings import Settings
 
 log = get_logger(__name__)
@@ -39,41 +37,23 @@ class ScheduleDef:
     overlap: ScheduleOverlapPolicy = ScheduleOverlapPolicy.SKIP
 
 
-def _stock(settings: Settings) -> list[ScheduleDef]:
-    from activities.stock_payloads import ReconcileInput
+def definitions(
+    settings: Settings, features: list[Feature] | None = None
+) -> list[tuple[Feature, ScheduleDef]]:
+    out = []
+    from workers.registry import FEATURES
 
-    return [
-        ScheduleDef(
-            "stock-reconcile-hourly",
-            "stock-reconcile",
-            ReconcileInput(),
-            ScheduleSpec(
-                intervals=[ScheduleIntervalSpec(every=timedelta(minutes=settings.reconcile_every_minutes))]
-            ),
-        ),
-        ScheduleDef(
-            "order-poll",
-            "order-poll-all",
-            ReconcileInput(),
-            ScheduleSpec(
-                intervals=[ScheduleIntervalSpec(every=timedelta(minutes=settings.order_poll_every_minutes))]
-            ),
-        ),
-    ]
+    for f in FEATURES if features is None else features:
+        if f.schedules:
+            out.extend((f, d) for d in resolve(f.schedules)(settings))
+    return out
 
 
-# features add their schedule definitions here (one line each)
-DEFINITIONS: list[Callable[[Settings], list[ScheduleDef]]] = [_stock]
-DEFINITIONS.append(repricing_schedules.nightly)  # nightly repricing at settings.reprice_cron (issue 6)
-DEFINITIONS.append(repricing_schedules.retrain)  # weekly demand-model retrain (issue 6)
-
-
-def _schedule(settings: Settings, d: ScheduleDef) -> Schedule:
-    from workers.registry import MAIN_QUEUE
-
+def schedule_for(settings: Settings, d: ScheduleDef, task_queue: str = MAIN_QUEUE) -> Schedule:
+    """The Temporal Schedule of a definition; `task_queue` is the feature's logical queue."""
     return Schedule(
         action=ScheduleActionStartWorkflow(
-            d.workflow, d.arg, id=d.schedule_id, task_queue=settings.task_queue(MAIN_QUEUE)
+            d.workflow, d.arg, id=d.schedule_id, task_queue=settings.task_queue(task_queue)
         ),
         spec=d.spec,
         policy=SchedulePolicy(overlap=d.overlap),
@@ -82,19 +62,18 @@ def _schedule(settings: Settings, d: ScheduleDef) -> Schedule:
 
 async def ensure_schedules(client: Client, settings: Settings) -> list[str]:
     ids = []
-    for make in DEFINITIONS:
-        for d in make(settings):
-            schedule = _schedule(settings, d)
-            try:
-                await client.create_schedule(d.schedule_id, schedule)
-                log.info("schedule created", schedule_id=d.schedule_id)
-            except ScheduleAlreadyRunningError:
+    for feature, d in definitions(settings):
+        schedule = schedule_for(settings, d, feature.task_queue)
+        try:
+            await client.create_schedule(d.schedule_id, schedule)
+            log.info("schedule created", schedule_id=d.schedule_id)
+        except ScheduleAlreadyRunningError:
 
-                def update(_: ScheduleUpdateInput, s: Schedule = schedule) -> ScheduleUpdate:
-                    return ScheduleUpdate(schedule=s)
+            def update(_: ScheduleUpdateInput, s: Schedule = schedule) -> ScheduleUpdate:
+                return ScheduleUpdate(schedule=s)
 
-                await client.get_schedule_handle(d.schedule_id).update(update)
-            ids.append(d.schedule_id)
+            await client.get_schedule_handle(d.schedule_id).update(update)
+        ids.append(d.schedule_id)
     return ids
 
 

@@ -7,9 +7,11 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import select
 
-from domain.stock import available_to_publish
+from activities.stock.tables import StockLedgerEntry
+from domain.stock.rules import available_to_publish
 from merchflow.db.engine import session_scope
-from merchflow.db.models import MarketplaceAccount, MarketplaceListing, Product, StockLedgerEntry, StockLevel
+from merchflow.db.identifiers import replace_identifiers
+from merchflow.db.models import MarketplaceAccount, MarketplaceListing, Product, StockLevel
 from merchflow.db.types import utcnow
 
 # (sku, name, brand, category, cost, price, on_hand, identifiers)
@@ -232,9 +234,11 @@ def seed_demo(engine: sa.Engine, *, sandbox_accounts: bool = True) -> int:
     now = utcnow()
     with session_scope(engine) as session:
         existing = set(session.exec(select(Product.sku)).all())
+        new_ids: dict[str, dict[str, str]] = {}
         for sku, name, brand, category, cost, price, on_hand, ids in DEMO_PRODUCTS:
             if sku in existing:
                 continue
+            new_ids[sku] = dict(ids)
             session.add(
                 Product(
                     sku=sku,
@@ -263,6 +267,8 @@ def seed_demo(engine: sa.Engine, *, sandbox_accounts: bool = True) -> int:
                     )
                 )
             added += 1
+        session.flush()
+        replace_identifiers(session.connection(), new_ids)  # listing sync finds them by GTIN
     if sandbox_accounts:
         seed_demo_listings(engine)
     return added

@@ -1,9 +1,10 @@
-"""What `merchflow up` does besides Temporal, the worker and the API: a registry features extend by one line.
+"""What `merchflow up` does besides Temporal, the worker and the API.
 
-- `STEPS` run in order once Temporal answers and before any child starts: migrations, demo data, and
-  later e.g. Temporal Schedules. A step is `step(settings) -> None` (or a coroutine function).
-- `CHILDREN` return extra processes started before the worker and the API (e.g. the sandbox
-  marketplaces the worker talks to): `children(settings) -> list[ChildSpec]`.
+- Steps run in order once Temporal answers and before any child starts: the platform's (migrations, demo
+  catalog, first admin, Temporal Schedules), then each feature's `startup_steps` in registry order. A step is
+  `step(settings) -> None` (or a coroutine function).
+- `CHILDREN` return extra processes started before the worker and the API (the sandbox marketplaces the
+  worker talks to): `children(settings) -> list[ChildSpec]`.
 - `LINKS` return lines for the start-up banner: `links(settings) -> list[tuple[label, url]]`.
 
 Entries are callables or "module:function" strings; strings are imported only when `up` runs, so a
@@ -69,25 +70,31 @@ def api_links(settings: Settings) -> list[tuple[str, str]]:
     return [("API", settings.base_url), ("API docs", f"{settings.base_url}/docs")]
 
 
-# ---------------------------------------------------------------- the registry (features: add one line)
-STEPS: list[Entry] = [
+# ---------------------------------------------------------------- the platform's entries
+PLATFORM_STEPS: list[Entry] = [
     migrate_database,
     seed_demo_data,
-    "merchflow.users:first_admin_password",  # web user `admin` (issue 5)
-    "merchflow.schedules:ensure_schedules_step",  # Temporal Schedules: reconcile, order poll (issue 4), repricing
-    "merchflow.decisions.demo:demo_decisions_step",  # pending demo decisions for /approvals (issue 5)
-    "merchflow.repricing.demo:demo_repricing_step",  # price / sales history, competitor prices, a dry run (issue 6)
+    "merchflow.users:first_admin_password",  # web user `admin`
+    "merchflow.schedules:ensure_schedules_step",  # every feature's Temporal Schedules
 ]
 
 CHILDREN: list[Entry] = [
-    "sandboxes.run:children",  # the four sandbox marketplaces, when MERCHFLOW_SANDBOX__ENABLED (issue 3)
+    "sandboxes.run:children",  # the four sandbox marketplaces, when MERCHFLOW_SANDBOX__ENABLED
 ]
 
 LINKS: list[Entry] = [
     api_links,
-    "merchflow.users:web_links",  # approval pages + admin login (issue 5)
-    "sandboxes.run:links",  # sandbox marketplaces' inspection docs (issue 3)
+    "merchflow.users:web_links",  # the web pages + admin login
+    "sandboxes.run:links",  # sandbox marketplaces' inspection docs
+    "merchflow.ops_links:links",  # metrics, the codec server for the Temporal UI
 ]
+
+
+def steps() -> list[Entry]:
+    """The platform's steps, then each feature's start-up steps in registry order."""
+    from workers.registry import FEATURES
+
+    return [*PLATFORM_STEPS, *(s for f in FEATURES for s in f.startup_steps)]
 
 
 def resolve(entry: Entry) -> Callable[..., Any]:
@@ -98,7 +105,7 @@ def resolve(entry: Entry) -> Callable[..., Any]:
 
 
 def run_steps(settings: Settings, registry: Sequence[Entry] | None = None) -> None:
-    for entry in STEPS if registry is None else registry:
+    for entry in steps() if registry is None else registry:
         step = resolve(entry)
         log.debug("start-up step", step=getattr(step, "__qualname__", repr(step)))
         result = step(settings)

@@ -1,5 +1,12 @@
 """Child processes of `merchflow up`: spawned in their own process groups, bound to the parent's life by
-PR_SET_PDEATHSIG, watched while running, and stopped in tiers."""
+PR_SET_PDEATHSIG, watched while running, restarted when they die, and stopped in tiers.
+
+A child that exits on its own (a worker killed by the OOM killer, an API that crashed, Temporal itself) is started
+again after a delay that doubles with each of its recent crashes (settings.supervisor), and both the exit and the
+restart are logged. Temporal is restarted like the others: its state is in <data_dir>/temporal.db, so a restart
+loses no workflow, and the worker and the API reconnect. Only a crash loop - more crashes of one child than
+`crash_loop_restarts` within `crash_loop_window_seconds` - makes `up` give up (CrashLoop): a restart would not help.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -37,6 +45,10 @@ class ChildFailed(RuntimeError):
     pass
 
 
+class CrashLoop(ChildFailed):
+    """One child keeps dying right after each restart."""
+
+
 def _die_with_parent(parent: int) -> Any:
     def preexec() -> None:  # runs in the child between fork and exec
         _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -51,6 +63,9 @@ class Child:
     spec: ChildSpec
     proc: subprocess.Popen[bytes]
     log_file: IO[bytes] | None = None
+    crashes: deque[float] = field(default_factory=deque)  # monotonic times of its exits within the window
+    restart_at: float | None = None  # set while it waits for its restart
+    restarts: int = 0
 
     @property
     def name(self) -> str:
@@ -89,7 +104,13 @@ class Supervisor:
             logs = self.settings.data_dir / "logs"
             logs.mkdir(parents=True, exist_ok=True)
             out = open(logs / f"{spec.name}.log", "ab")  # closed in stop_all
-        proc = subprocess.Popen(  # noqa: S603 - argv built by us and the feature registry
+        child = Child(spec, self._popen(spec, out), out)
+        self.children.append(child)
+        log.debug("started", child=spec.name, pid=child.proc.pid)
+        return child
+
+    def _popen(self, spec: ChildSpec, out: IO[bytes] | None) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(  # noqa: S603 - argv built by us and the feature registry
             spec.argv,
             env={**os.environ, **self.env, **spec.env},
             stdin=subprocess.DEVNULL,
@@ -98,18 +119,50 @@ class Supervisor:
             start_new_session=True,
             preexec_fn=_die_with_parent(os.getpid()),
         )
-        child = Child(spec, proc, out)
-        self.children.append(child)
-        log.debug("started", child=spec.name, pid=proc.pid)
-        return child
 
     def check(self) -> None:
-        """Raise if Ctrl-C arrived or a child died; called from every wait loop."""
+        """Raise if Ctrl-C arrived or a child is in a crash loop; restart children that died (after their backoff).
+        Called from every wait loop."""
         if self.stopping:
             raise Interrupted
+        now = time.monotonic()
         for c in self.children:
-            if c.proc.poll() is not None:
-                raise ChildFailed(f"{c.name} exited with code {c.proc.returncode}")
+            if c.restart_at is not None:
+                if now >= c.restart_at:
+                    self._restart(c)
+            elif c.proc.poll() is not None:
+                self._crashed(c, now)
+
+    def _crashed(self, c: Child, now: float) -> None:
+        cfg = self.settings.supervisor
+        c.signal_group(
+            signal.SIGKILL
+        )  # whatever the dead child left running in its group would hold its ports
+        c.crashes.append(now)
+        while c.crashes and now - c.crashes[0] > cfg.crash_loop_window_seconds:
+            c.crashes.popleft()
+        code = c.proc.returncode
+        if len(c.crashes) > cfg.crash_loop_restarts:
+            raise CrashLoop(
+                f"{c.name} exited {len(c.crashes)} times within {cfg.crash_loop_window_seconds:.0f}s "
+                f"(last exit code {code}); not restarting it again"
+            )
+        delay = min(cfg.restart_backoff_max_seconds, cfg.restart_backoff_seconds * 2 ** (len(c.crashes) - 1))
+        c.restart_at = now + delay
+        log.warning(
+            "child exited unexpectedly; restarting it",
+            child=c.name,
+            pid=c.proc.pid,
+            exit_code=code,
+            restart_in_seconds=round(delay, 2),
+            crashes_in_window=len(c.crashes),
+        )
+
+    def _restart(self, c: Child) -> None:
+        c.proc = self._popen(c.spec, c.log_file)
+        c.restart_at = None
+        c.restarts += 1
+        log.warning("child restarted", child=c.name, pid=c.proc.pid, restarts=c.restarts)
 
     def sleep(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds

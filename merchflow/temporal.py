@@ -12,7 +12,6 @@ from pathlib import Path
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client, TLSConfig
 from temporalio.common import SearchAttributeKey
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from merchflow.settings import Settings, bin_path
 
@@ -21,11 +20,18 @@ from merchflow.settings import Settings, bin_path
 SKU = SearchAttributeKey.for_keyword("Sku")
 MARKETPLACE = SearchAttributeKey.for_keyword("Marketplace")
 DECISION_STATUS = SearchAttributeKey.for_keyword("DecisionStatus")
-SEARCH_ATTRIBUTES: dict[str, str] = {"Sku": "Keyword", "Marketplace": "Keyword", "DecisionStatus": "Keyword"}
+DEAL_STATE = SearchAttributeKey.for_keyword("DealState")  # an arbitrage deal's state (workflows/arbitrage)
+SEARCH_ATTRIBUTES: dict[str, str] = {
+    "Sku": "Keyword",
+    "Marketplace": "Keyword",
+    "DecisionStatus": "Keyword",
+    "DealState": "Keyword",
+}
 
 
 async def connect(settings: Settings, *, target: str | None = None, namespace: str | None = None) -> Client:
-    """Every process (worker, API, CLI, tests) builds its client here: the converter is always pydantic's."""
+    """Every process (worker, API, CLI, tests) builds its client here: the converter is always pydantic's
+    (with the payload codec when one is configured); workers built on the client inherit both."""
     t = settings.temporal
     tls: TLSConfig | bool = False
     if t.tls_cert_path and t.tls_key_path:
@@ -36,10 +42,15 @@ async def connect(settings: Settings, *, target: str | None = None, namespace: s
         )
     elif t.api_key is not None:
         tls = True
+    # payloads encrypted when a codec key is set; spans when OpenTelemetry tracing is on
+    from merchflow.crypto.codec import data_converter_for
+    from merchflow.telemetry.tracing import client_interceptors
+
     return await Client.connect(
         target or settings.temporal_target,
         namespace=namespace or t.namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter_for(settings.codec),
+        interceptors=client_interceptors(),
         tls=tls,
         api_key=t.api_key.get_secret_value() if t.api_key else None,
     )
@@ -55,6 +66,7 @@ class DevServer:
     ui_port: int = 8233
     namespace: str = "default"
     headless: bool = False
+    ui_codec_endpoint: str | None = None  # the UI decodes encrypted payloads through this codec server
 
     def command(self) -> list[str]:
         cmd = [
@@ -81,6 +93,8 @@ class DevServer:
         ]
         for name, kind in SEARCH_ATTRIBUTES.items():
             cmd += ["--search-attribute", f"{name}={kind}"]
+        if self.ui_codec_endpoint and not self.headless:
+            cmd += ["--ui-codec-endpoint", self.ui_codec_endpoint]
         return cmd
 
     def start(self, **popen_kwargs: object) -> subprocess.Popen[bytes]:

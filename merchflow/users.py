@@ -19,6 +19,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from merchflow.db.models import User
 from merchflow.db.types import UTCDateTime, utcnow
 from merchflow.tokens import ROLES
+from merchflow.web_sessions import end_user_sessions
 
 if TYPE_CHECKING:
     from merchflow.settings import Settings
@@ -116,10 +117,12 @@ def _existing(session: Session, username: str) -> User:
 
 
 def set_password(session: Session, *, username: str, password: str) -> User:
+    """New password; every web session of the user ends (whoever knew the old one is logged out)."""
     check_password_strength(password)
     user = _existing(session, username)
     user.password_hash = hash_password(password)
     session.add(user)
+    end_user_sessions(session, user.id)
     return user
 
 
@@ -135,6 +138,8 @@ def set_active(session: Session, *, username: str, active: bool) -> User:
     user = _existing(session, username)
     user.is_active = active
     session.add(user)
+    if not active:
+        end_user_sessions(session, user.id)
     return user
 
 
@@ -148,6 +153,7 @@ def ensure_admin_password(session: Session, *, username: str = "admin") -> str:
         user.password_hash = hash_password(password)
         user.is_active = True
         session.add(user)
+        end_user_sessions(session, user.id)
     return password
 
 
@@ -202,5 +208,6 @@ def web_links(settings: Settings) -> list[tuple[str, str]]:
     password = first_admin_password(settings)
     return [
         ("Approvals", f"{settings.base_url}/approvals"),
+        ("Accounts", f"{settings.base_url}/admin/accounts"),
         ("Web login", f"admin / {password}   (kept in {(settings.data_dir / 'admin-password').resolve()})"),
     ]

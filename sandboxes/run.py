@@ -26,7 +26,12 @@ SANDBOXES: dict[str, str] = {
     "ebay": "sandboxes.ebay.app:create_app",
     "shopify": "sandboxes.shopify.app:create_app",
     "woocommerce": "sandboxes.woocommerce.app:create_app",
+    # the arbitrage loop's: a classifieds marketplace to buy from, and card payments to pay with
+    "classifieds": "sandboxes.classifieds.app:create_app",
+    "payments": "sandboxes.payments.app:create_app",
 }
+# the four marketplaces (common /_sandbox/listings, /orders, /requests shape); the others serve the arbitrage loop
+MARKETPLACE_SANDBOXES: tuple[str, ...] = ("amazon", "ebay", "shopify", "woocommerce")
 HEALTH_PATH = "/_sandbox/health"
 
 

@@ -111,8 +111,10 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     await env.shutdown()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """One time-skipping server per test module (about a second to start): a test that leaves time skipping locked
+    (interrupted while waiting for a result) cannot stall the timers of every later module."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(bin_path("temporal-test-server")),
         data_converter=pydantic_data_converter,

@@ -9,9 +9,10 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
+from activities.stock.tables import StockLedgerEntry
 from merchflow.db.engine import session_scope
 from merchflow.db.migrate import downgrade, upgrade
-from merchflow.db.models import Product, StockLedgerEntry
+from merchflow.db.models import Product
 from merchflow.seed import DEMO_PRODUCTS, seed_demo
 
 

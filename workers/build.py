@@ -11,12 +11,13 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from merchflow.blobs import FileBlobStore
+from connectors.blobs.factory import build_blob_store
 from merchflow.db.engine import engine_for
+from merchflow.features import Feature, resolve
 from merchflow.logging import get_logger
 from merchflow.settings import Settings
 from workers.deps import Deps
-from workers.registry import activity_callables, queues
+from workers.registry import FEATURES, activity_callables, queues
 
 log = get_logger(__name__)
 
@@ -25,24 +26,42 @@ CONNECT_TIMEOUT = 120.0
 MAX_CONCURRENT_ACTIVITIES = 64
 
 
-def build_deps(settings: Settings) -> Deps:
+def build_deps(settings: Settings, features: list[Feature] | None = None) -> Deps:
     deps = Deps(
-        settings=settings, engine=engine_for(settings.sqlalchemy_url), blobs=FileBlobStore(settings.blob_dir)
+        settings=settings, engine=engine_for(settings.sqlalchemy_url), blobs=build_blob_store(settings)
     )
     for wire in _service_wirers():
         wire(deps)
+    deps.decision_handlers = decision_handlers(deps, FEATURES if features is None else features)
     return deps
 
 
+def decision_handlers(deps: Deps, features: list[Feature]) -> dict[str, Any]:
+    """Each feature's action per decision type it proposes; two features claiming one type is a wiring bug."""
+    handlers: dict[str, Any] = {}
+    for f in features:
+        for decision_type, ref in f.action_handlers.items():
+            if decision_type in handlers:
+                raise ValueError(f"decision type {decision_type!r} has two action handlers")
+            handlers[decision_type] = resolve(ref)(deps)
+    return handlers
+
+
 def _wire_marketplaces(deps: Deps) -> None:
+    from activities.accounts.health import AccountHealth
     from connectors.marketplace.accounts import MarketplaceRegistry
 
-    deps.services["marketplaces"] = MarketplaceRegistry(deps.engine, deps.settings)
+    # refused credentials mark the account "needs re-auth" and notify, in whichever worker hears it first
+    health = AccountHealth(deps.engine, deps.settings)
+    deps.services["marketplaces"] = MarketplaceRegistry(deps.engine, deps.settings, listener=health)
 
 
 def _service_wirers() -> list[Any]:
     """Features that need external services register a `wire(deps)` function here."""
-    return [_wire_marketplaces]
+    from activities.arbitrage.services import wire_arbitrage  # offer sources, payments, market data
+    from activities.ops.account_health import wire_account_health  # marketplace account alerts
+
+    return [_wire_marketplaces, wire_account_health, wire_arbitrage]
 
 
 def build_workers(
@@ -87,9 +106,11 @@ def build_workers(
 async def run_workers(settings: Settings, only: Iterable[str] | None = None) -> int:
     """Run until SIGINT / SIGTERM. Returns the process exit code: 0 after a requested stop, 1 on a crash."""
     from merchflow.logging import configure_temporal_logging
+    from merchflow.telemetry.endpoint import start_worker_telemetry
     from merchflow.temporal import wait_for_temporal
 
-    configure_temporal_logging()
+    telemetry = start_worker_telemetry(settings)  # /metrics (+ the SDK's), tracing when configured
+    configure_temporal_logging(metrics=telemetry.sdk_config)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -121,4 +142,5 @@ async def run_workers(settings: Settings, only: Iterable[str] | None = None) -> 
     # Graceful: in-flight activities get their shutdown grace; workflows resume elsewhere from history.
     await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
     deps.engine.dispose()
+    telemetry.stop()
     return 1 if crashed else 0

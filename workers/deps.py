@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from merchflow.blobs import BlobStore
+from connectors.blobs.port import BlobStore
 from merchflow.settings import Settings
 
 
@@ -19,3 +19,5 @@ class Deps:
     # Feature-specific services (marketplace connectors, scrapers, LLM clients...) keyed by name, added by
     # the composition root so activities receive ports, never build adapters themselves.
     services: dict[str, Any] = field(default_factory=dict)
+    # decision type -> the action its feature registered (activities.decisions.actions.ActionHandler)
+    decision_handlers: dict[str, Any] = field(default_factory=dict)

@@ -1,44 +1,49 @@
-"""Which workflows and activity classes run on which task queue.
+"""The one list of business processes. Adding a process = its packages in each layer + one line here.
 
-Each feature module exports `WORKFLOWS` (workflow classes) and `ACTIVITIES` (activity classes whose
-`__init__` takes `Deps`). Adding a feature = one line in `FEATURES`.
+Each process declares itself once, as a `merchflow.features.Feature` in `workflows/<process>/feature.py`; the
+worker, the API, `merchflow up` (steps, schedules), the decision executor and the CLI are all built from this list.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
-from activities import catalog as catalog_activities
-from activities import competitors as competitor_activities
-from activities import decisions as decision_activities
-from activities import repricing as repricing_activities
-from activities import stock as stock_activities
-from workflows import catalog_import
-from workflows import decision as decision_workflows
-from workflows import repricing as repricing_workflows
-from workflows import stock as stock_workflows
-
-
-@dataclass(frozen=True)
-class Feature:
-    name: str
-    task_queue: str  # logical name; the real queue is settings.task_queue(name)
-    workflows: Sequence[type]
-    activities: Sequence[type]
-
-
-MAIN_QUEUE = "main"
-SCRAPER_QUEUE = "scraper"  # browser work is heavy: its own workers, scaled separately
+from merchflow.features import Feature
+from workflows.accounts.feature import FEATURE as ACCOUNTS
+from workflows.analytics.feature import FEATURE as ANALYTICS
+from workflows.arbitrage.feature import FEATURE as ARBITRAGE
+from workflows.catalog.feature import FEATURE as CATALOG
+from workflows.decisions.feature import FEATURE as DECISIONS
+from workflows.forecasting.feature import FEATURE as FORECASTING
+from workflows.ingest.feature import FEATURE as INGEST
+from workflows.listings.feature import FEATURE as LISTINGS
+from workflows.ops.feature import FEATURE as OPS
+from workflows.replenishment.feature import FEATURE as REPLENISHMENT
+from workflows.repricing.feature import FEATURE as REPRICING
+from workflows.stock.feature import FEATURE as STOCK
 
 FEATURES: list[Feature] = [
-    Feature("catalog", MAIN_QUEUE, catalog_import.WORKFLOWS, catalog_activities.ACTIVITIES),
-    Feature("decisions", MAIN_QUEUE, decision_workflows.WORKFLOWS, decision_activities.ACTIVITIES),
-    Feature("competitors", SCRAPER_QUEUE, [], competitor_activities.ACTIVITIES),
-    Feature("stock", MAIN_QUEUE, stock_workflows.WORKFLOWS, stock_activities.ACTIVITIES),
-    Feature("repricing", MAIN_QUEUE, repricing_workflows.WORKFLOWS, repricing_activities.ACTIVITIES),
+    CATALOG,
+    DECISIONS,
+    STOCK,
+    REPRICING,
+    OPS,
+    ACCOUNTS,
+    LISTINGS,
+    INGEST,
+    ARBITRAGE,
+    FORECASTING,
+    REPLENISHMENT,
+    ANALYTICS,
 ]
+
+
+def feature(name: str) -> Feature:
+    for f in FEATURES:
+        if f.name == name:
+            return f
+    raise KeyError(name)
 
 
 def activity_callables(instance: Any) -> list[Callable[..., Any]]:
@@ -51,10 +56,30 @@ def activity_callables(instance: Any) -> list[Callable[..., Any]]:
     return out
 
 
-def queues() -> dict[str, tuple[list[type], list[type]]]:
+def queues(features: list[Feature] | None = None) -> dict[str, tuple[list[type], list[type]]]:
+    """Logical task queue -> (workflow classes, activity classes), merged over the features."""
     grouped: dict[str, tuple[list[type], list[type]]] = {}
-    for feature in FEATURES:
-        wfs, acts = grouped.setdefault(feature.task_queue, ([], []))
-        wfs.extend(w for w in feature.workflows if w not in wfs)
-        acts.extend(a for a in feature.activities if a not in acts)
+
+    def add(queue: str, workflows: list[type], activities: list[type]) -> None:
+        wfs, acts = grouped.setdefault(queue, ([], []))
+        wfs.extend(w for w in workflows if w not in wfs)
+        acts.extend(a for a in activities if a not in acts)
+
+    for f in FEATURES if features is None else features:
+        add(f.task_queue, f.workflow_classes(), f.activity_classes())
+        for queue in f.queue_activities:
+            add(queue, [], f.activity_classes(queue))
     return grouped
+
+
+def decision_types() -> list[str]:
+    """Every decision type some feature acts on: the closed set the decisions API and pages accept."""
+    return sorted({t for f in FEATURES for t in f.action_handlers})
+
+
+def workflow_classes(features: list[Feature] | None = None) -> list[type]:
+    return [w for wfs, _ in queues(features).values() for w in wfs]
+
+
+def workflow_names(features: list[Feature] | None = None) -> list[str]:
+    return [w.__temporal_workflow_definition.name for w in workflow_classes(features)]  # type: ignore[attr-defined]

@@ -1,14 +1,12 @@
-"""Approver web pages (issue 5): server-rendered HTML on the API process.
-
-`router` is included by api.routes; it carries /login, /logout, /approvals... and /admin/...
-"""
+"""The web shell shared by every feature's pages: login / logout, user administration, static assets, the
+layout and session handling. Features add their pages through their own routers (e.g. api.decisions.web)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
 
-from api.web import admin, approvals, auth, links
+from api.web import admin, auth
 from api.web.render import HERE
 
 _STATIC = {"app.css": "text/css", "app.js": "text/javascript"}
@@ -26,6 +24,5 @@ def static(name: str) -> FileResponse:
     )
 
 
-# links before approvals: /approvals/link/{token} must not be read as a decision id
-for _sub in (auth.router, links.router, admin.router, approvals.router):
+for _sub in (auth.router, admin.router):
     router.include_router(_sub)

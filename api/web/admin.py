@@ -1,29 +1,24 @@
-"""Administrators: users (create, change role, deactivate) and the autonomy policy per decision type."""
+"""Administrators: users (create, change role, deactivate)."""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 
 from api.web.render import render
 from api.web.session import AdminUser, WebError, WebRoute
 from merchflow.db.engine import read_session, session_scope
-from merchflow.decisions import repository as repo
 from merchflow.tokens import ROLES
 from merchflow.users import MIN_PASSWORD_LENGTH, UserError, create_user, list_users, set_active, set_role
 
 router = APIRouter(prefix="/admin", route_class=WebRoute, include_in_schema=False)
 
-MODES = ("manual", "semi-auto", "full-auto")
 FLASH = {
     "created": "User created.",
     "role": "Role changed.",
     "active": "User updated.",
-    "saved": "Policy saved.",
 }
 
 
@@ -87,52 +82,3 @@ def change_active(
 ) -> Response:
     _not_self(user, username)
     return _user_change(request, set_active, "active", username=username, active=active == "true")
-
-
-# ---------------------------------------------------------------- autonomy policies
-def _policies_page(request: Request, *, flash: str | None, kind: str = "ok", status: int = 200) -> Response:
-    with read_session(request.app.state.engine) as session:
-        policies = repo.get_policies(session)
-    rows = [
-        {**p.model_dump(), "guardrails_json": json.dumps(p.guardrails, indent=None, sort_keys=True)}
-        for p in policies
-    ]
-    return render(
-        request,
-        "policies.html",
-        {"policies": rows, "modes": MODES, "flash": flash, "flash_kind": kind},
-        status=status,
-    )
-
-
-@router.get("/policies", response_class=HTMLResponse)
-def policies(request: Request, user: AdminUser, done: str | None = None) -> Response:
-    return _policies_page(request, flash=FLASH.get(done or ""))
-
-
-@router.post("/policies/{decision_type}", response_class=HTMLResponse)
-def save_policy(
-    request: Request,
-    user: AdminUser,
-    decision_type: str,
-    mode: Annotated[str, Form()],
-    threshold: Annotated[float, Form(ge=0, le=1)],
-    guardrails: Annotated[str, Form(max_length=5000)] = "{}",
-) -> Response:
-    try:
-        rails = json.loads(guardrails or "{}")
-        if not isinstance(rails, dict):
-            raise ValueError("guard rails must be a JSON object")
-        with session_scope(request.app.state.engine) as session:
-            repo.set_policy(
-                session,
-                decision_type=decision_type,
-                mode=mode,
-                threshold=threshold,
-                guardrails=rails,
-                actor=user.username,
-            )
-    except (ValueError, ValidationError) as exc:  # JSONDecodeError and the domain's validation errors
-        message = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
-        return _policies_page(request, flash=f"{decision_type} not saved: {message}", kind="bad", status=400)
-    return RedirectResponse("/admin/policies?done=saved", status_code=303)

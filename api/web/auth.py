@@ -79,13 +79,7 @@ def login(
             {"next": safe_next(next), "username": username, "error": "Wrong user name or password."},
             status=401,
         )
-    start_session(
-        request,
-        user_id=user.id or 0,
-        username=user.username,
-        role=user.role,
-        password_hash=user.password_hash or "",
-    )
+    start_session(request, user_id=user.id or 0, username=user.username, role=user.role)
     return RedirectResponse(safe_next(next), status_code=303)
 
 

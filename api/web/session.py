@@ -1,13 +1,13 @@
 """Signed session cookies, CSRF tokens, the logged-in user, and HTML error handling for the web pages.
 
-The session is a cookie signed with settings.secret_key (itsdangerous): nothing is stored server side, and
-the user row is re-read on every request so a deactivation or role change takes effect at once. A digest
-of the password hash is bound into the session, so changing a password ends every other session.
+The cookie is signed with settings.secret_key (itsdangerous) and carries the CSRF token and, once logged in, the
+secret of a server-side session row (merchflow.web_sessions). Every request looks the row and its user up, so
+logging out, a password change or a deactivation (which delete the rows) end the session at once, even for a
+copied cookie, and a role change applies to the next request. The cookie's Max-Age matches the row's lifetime.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from collections.abc import Callable, Coroutine
@@ -22,12 +22,21 @@ from fastapi.routing import APIRoute
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from api.web.render import render_error
-from merchflow.db.engine import read_session
+from merchflow.db.engine import read_session, session_scope
 from merchflow.settings import Settings
-from merchflow.users import get_user_by_id
+from merchflow.web_sessions import (
+    SESSION_TTL,
+    create_session,
+    session_user,
+)
+from merchflow.web_sessions import (
+    end_session as end_server_session,
+)
 
 COOKIE = "mf_web"
-SESSION_MAX_AGE = 12 * 3600  # seconds; a signed cookie older than this is ignored
+SESSION_MAX_AGE = int(
+    SESSION_TTL.total_seconds()
+)  # the cookie's Max-Age; a signed cookie older is ignored too
 CSRF_FIELD = "csrf_token"
 DECIDER_ROLES = frozenset({"approver", "admin"})
 
@@ -63,16 +72,12 @@ class WebUser:
 class WebSession:
     csrf: str
     user: WebUser | None = None
-    generation: str = ""  # digest of the user's password hash when the session began
+    secret: str = ""  # of the server-side session row; empty while logged out
     dirty: bool = False  # the cookie must be (re)issued with this response
 
 
 def _serializer(settings: Settings) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(settings.secret_key.get_secret_value(), salt="merchflow.web.session")
-
-
-def password_generation(password_hash: str | None) -> str:
-    return hashlib.sha256((password_hash or "").encode()).hexdigest()[:16]
 
 
 def _load(request: Request) -> WebSession:
@@ -88,18 +93,14 @@ def _load(request: Request) -> WebSession:
     if not csrf:
         return WebSession(csrf=secrets.token_urlsafe(32), dirty=True)
     ws = WebSession(csrf=csrf)
-    uid = data.get("u")
-    if isinstance(uid, int):
+    secret = data.get("s")
+    if isinstance(secret, str) and secret:
         with read_session(request.app.state.engine) as session:
-            user = get_user_by_id(session, uid)
-        if (
-            user is not None
-            and user.is_active
-            and hmac.compare_digest(str(data.get("g", "")), password_generation(user.password_hash))
-        ):
-            ws.user = WebUser(id=uid, username=user.username, role=user.role)
-            ws.generation = str(data.get("g"))
-        else:  # deactivated, deleted or password changed: back to an anonymous session
+            user = session_user(session, secret)
+        if user is not None and user.id is not None:
+            ws.user = WebUser(id=user.id, username=user.username, role=user.role)
+            ws.secret = secret
+        else:  # logged out elsewhere, expired, deactivated or password changed: an anonymous session again
             ws = WebSession(csrf=secrets.token_urlsafe(32), dirty=True)
     return ws
 
@@ -113,19 +114,26 @@ def get_web_session(request: Request) -> WebSession:
     return ws  # type: ignore[no-any-return]
 
 
-def start_session(request: Request, *, user_id: int, username: str, role: str, password_hash: str) -> None:
-    """Log in: a fresh CSRF token too, so a token seen before login is useless afterwards."""
+def start_session(request: Request, *, user_id: int, username: str, role: str) -> None:
+    """Log in: a new server-side session (a session this browser had before ends), and a fresh CSRF token too,
+    so a token seen before login is useless afterwards."""
     ws = get_web_session(request)
+    with session_scope(request.app.state.engine) as session:
+        end_server_session(session, ws.secret)
+        ws.secret = create_session(session, user_id=user_id)
     ws.csrf = secrets.token_urlsafe(32)
     ws.user = WebUser(id=user_id, username=username, role=role)
-    ws.generation = password_generation(password_hash)
     ws.dirty = True
 
 
 def end_session(request: Request) -> None:
+    """Log out: the row goes, so this cookie (and any copy of it) is worth nothing from now on."""
     ws = get_web_session(request)
+    if ws.secret:
+        with session_scope(request.app.state.engine) as session:
+            end_server_session(session, ws.secret)
     ws.user = None
-    ws.generation = ""
+    ws.secret = ""
     ws.csrf = secrets.token_urlsafe(32)
     ws.dirty = True
 
@@ -137,10 +145,11 @@ def write_cookie(request: Request, response: Response) -> None:
     settings: Settings = request.app.state.settings
     data: dict[str, Any] = {"c": ws.csrf}
     if ws.user is not None:
-        data |= {"u": ws.user.id, "g": ws.generation}
+        data["s"] = ws.secret
     response.set_cookie(
         COOKIE,
         _serializer(settings).dumps(data),
+        max_age=SESSION_MAX_AGE,
         httponly=True,
         samesite="lax",
         secure=settings.base_url.startswith("https://"),

@@ -39,6 +39,13 @@ class Marketplace(Protocol):
         self, cursor: str | None = None, *, page_size: int | None = None
     ) -> ListingsPage: ...
 
+    async def list_catalog(
+        self, cursor: str | None = None, *, page_size: int | None = None, on_wait: WaitCallback | None = None
+    ) -> ListingsPage:
+        """Every listing with what linking needs (title, brand, identifiers, variant parent / options), in pages;
+        the marketplace's own SKUs. The cursor is opaque and survives processes (listing sync continues-as-new)."""
+        ...
+
     async def set_quantities(
         self, updates: Sequence[QuantityUpdate], *, idempotency_key: str, on_wait: WaitCallback | None = None
     ) -> BulkResult: ...

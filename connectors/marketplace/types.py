@@ -23,6 +23,12 @@ class ListingSnapshot(BaseModel):
     currency: str | None = None
     status: str | None = None  # active | inactive | ended | ... (marketplace wording mapped)
     extra: dict[str, Any] = Field(default_factory=dict)
+    # what a listing sync links on (filled by `list_catalog`; reconciles' `list_listings` may leave them empty)
+    title: str | None = None
+    brand: str | None = None
+    identifiers: dict[str, str] = Field(default_factory=dict)  # upc / ean / isbn / gtin / asin / mpn -> value
+    parent_sku: str | None = None  # a variant's parent (product) SKU on the marketplace
+    options: dict[str, str] | None = None  # a variant's options, e.g. {"Size": "M"}
 
 
 class ListingsPage(BaseModel):

@@ -10,7 +10,7 @@ import extruct
 from bs4 import BeautifulSoup
 from price_parser import Price
 
-from domain.competitors import OfferFacts, normalise_currency
+from domain.repricing.competitors import OfferFacts, normalise_currency
 
 ID_FIELDS = ("gtin", "gtin8", "gtin12", "gtin13", "gtin14", "isbn", "mpn", "sku", "asin", "productID")
 

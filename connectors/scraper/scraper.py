@@ -13,8 +13,9 @@ from connectors.scraper.extract import extract_offers
 from connectors.scraper.fetch import BrowserPageFetcher, HttpPageFetcher, PageFetcher
 from connectors.scraper.guard import ScrapeRefused
 from connectors.scraper.robots import RobotsCache
-from domain.competitors import OfferFacts
+from domain.repricing.competitors import OfferFacts
 from merchflow.settings import ScraperSettings
+from merchflow.telemetry.metrics import SCRAPES
 
 log = structlog.get_logger("connectors.scraper")
 
@@ -76,6 +77,11 @@ class CompetitorScraper:
         return page.status, page.text
 
     async def scrape(self, url: str) -> ScrapeResult:
+        result = await self._scrape(url)
+        SCRAPES.labels(result.status).inc()  # scrape outcomes
+        return result
+
+    async def _scrape(self, url: str) -> ScrapeResult:
         domain = self._domain(url)
         try:
             if not await self.robots.allowed(url):

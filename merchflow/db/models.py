@@ -1,7 +1,8 @@
-"""Core tables. One `table=True` class per table; API/payload models live beside the features that use them.
+"""The shared tables: those several business processes read (products, marketplace accounts and listings, stock
+levels, the audit log) and the platform's own (users, API tokens). A process's own tables live beside its
+repository (`activities/<process>/tables.py`) and are listed in its `Feature.tables`.
 
-Money columns are NUMERIC, timestamps timezone-aware (see types.py). Tables of later features live in their
-own modules under merchflow/db/ and are imported by `merchflow.db.all_tables`.
+Money columns are NUMERIC, timestamps timezone-aware (see types.py).
 """
 
 from __future__ import annotations
@@ -13,19 +14,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, SQLModel
 
-from merchflow.db.types import Money, UTCDateTime, utcnow
-
-
-def _ts(**kw: Any) -> Any:
-    return Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, **kw))
-
-
-def _ts_opt() -> Any:
-    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+from merchflow.db.types import Money, optional_timestamp_field, timestamp_field
 
 
 class Product(SQLModel, table=True):
     __tablename__ = "product"
+    __table_args__ = (
+        sa.Index("ix_product_parent_sku", "parent_sku"),
+        sa.Index("ix_product_category", "category"),
+        sa.Index("ix_product_brand", "brand"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     sku: str = Field(max_length=64, sa_column_kwargs={"unique": True}, index=False, nullable=False)
     name: str = Field(max_length=500)
@@ -39,10 +37,28 @@ class Product(SQLModel, table=True):
     # Identifiers (UPC / EAN / ISBN / ASIN / MPN) live in attributes under "identifiers".
     attributes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     image_refs: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    added_at: datetime = _ts()
-    updated_at: datetime = _ts()
+    added_at: datetime = timestamp_field()
+    updated_at: datetime = timestamp_field()
     # sha256 of the normalised row: re-importing an unchanged row is a no-op
     content_hash: str | None = Field(default=None, max_length=64)
+    # active | archived (DELETE archives: the row stays for orders, ledgers and history that name the SKU)
+    status: str = Field(default="active", max_length=20)
+    archived_at: datetime | None = optional_timestamp_field()
+    # a variant names its parent product's SKU and its options ({"Size": "M", "Color": "Red"})
+    parent_sku: str | None = Field(default=None, max_length=64)
+    options: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class ProductIdentifier(SQLModel, table=True):
+    """Each product's identifiers in matchable form (domain.identifiers.match_keys): GTINs as GTIN-14 (UPC, EAN and
+    ISBN-13 of one product compare equal), ASIN, MPN. Kept in step with `product.attributes["identifiers"]` by every
+    writer of products, so listing sync looks a listing's identifiers up by index instead of reading every product."""
+
+    __tablename__ = "product_identifier"
+    __table_args__ = (sa.Index("ix_product_identifier_value", "kind", "value"),)
+    sku: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(primary_key=True, max_length=10)  # gtin | asin | mpn
+    value: str = Field(primary_key=True, max_length=120)
 
 
 class MarketplaceAccount(SQLModel, table=True):
@@ -58,7 +74,24 @@ class MarketplaceAccount(SQLModel, table=True):
     credentials_ref: str | None = Field(default=None, max_length=100)
     safety_buffer: int = Field(default=0)
     enabled: bool = Field(default=True)
-    created_at: datetime = _ts()
+    created_at: datetime = timestamp_field()
+    # --- issue 11: accounts managed at run time (migration 0008)
+    region: str | None = Field(default=None, max_length=20)  # Amazon na / eu / fe; informative elsewhere
+    marketplace_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # pending (created, never connected) | connected | needs_reauth (credentials refused: nothing calls it)
+    status: str = Field(default="connected", max_length=20)
+    status_reason: str | None = Field(default=None, max_length=1000)
+    # secrets obtained at run time, AES-GCM sealed (merchflow.credentials); never in clear, never returned
+    credentials_sealed: str | None = Field(default=None, sa_column=Column(sa.Text(), nullable=True))
+    credentials_hint: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    last_success_at: datetime | None = optional_timestamp_field()  # last call the marketplace accepted
+    last_error_at: datetime | None = optional_timestamp_field()
+    last_error: str | None = Field(default=None, max_length=2000)
+    # the latest listing sync: {"status", "run_id", "started_at", "finished_at", "report": {...}}
+    listing_sync: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # bumped by every change of configuration, credentials or links: adapters are rebuilt when it moves
+    revision: int = Field(default=0)
+    updated_at: datetime = timestamp_field()
 
 
 class MarketplaceListing(SQLModel, table=True):
@@ -66,6 +99,7 @@ class MarketplaceListing(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("account_id", "sku"),
         sa.Index("ix_listing_sku", "sku"),
+        sa.Index("ix_listing_marketplace_sku", "account_id", "marketplace_sku", unique=True),
     )
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = Field(foreign_key="marketplace_account.id")
@@ -79,8 +113,16 @@ class MarketplaceListing(SQLModel, table=True):
     status: str = Field(default="draft", max_length=32)  # draft | active | ended | error
     # Monotonic per listing: a publish carrying an older version than the last applied one is dropped.
     published_version: int = Field(default=0)
-    last_synced_at: datetime | None = _ts_opt()
+    last_synced_at: datetime | None = optional_timestamp_field()
     sync_error: str | None = Field(default=None, max_length=2000)
+    # --- issue 11 (migration 0008): `sku` is the master SKU; the marketplace may know the listing by another one
+    # (linked by GTIN / ASIN / MPN). NULL: the same. The account's adapter translates at the port.
+    marketplace_sku: str | None = Field(default=None, max_length=200)
+    link_method: str | None = Field(default=None, max_length=20)  # sku | gtin | asin | mpn | manual | created
+    linked_at: datetime | None = optional_timestamp_field()
+    safety_buffer: int | None = None  # overrides the account's buffer for this listing
+    stock_automation: bool = Field(default=True)  # false: stock pushes and reconciles leave it alone
+    price_automation: bool = Field(default=True)  # false: repricing neither proposes nor publishes for it
 
 
 class StockLevel(SQLModel, table=True):
@@ -90,84 +132,14 @@ class StockLevel(SQLModel, table=True):
     reserved: int = Field(default=0)
     # bumped on every change; publishes carry it so stale pushes can be recognised
     version: int = Field(default=0)
-    updated_at: datetime = _ts()
-
-
-class StockLedgerEntry(SQLModel, table=True):
-    """Append-only history of inventory transactions. Never updated, never deleted."""
-
-    __tablename__ = "stock_ledger"
-    __table_args__ = (sa.Index("ix_ledger_sku_id", "sku", "id"),)
-    id: int | None = Field(default=None, primary_key=True)
-    sku: str = Field(max_length=64)
-    kind: str = Field(max_length=20)  # receipt | sale | cancellation | return | adjustment | transfer
-    quantity: int  # signed change of on_hand (or reserved, see `reserved_delta`)
-    reserved_delta: int = Field(default=0)
-    reason: str | None = Field(default=None, max_length=500)
-    source_marketplace: str | None = Field(default=None, max_length=32)
-    external_ref: str | None = Field(default=None, max_length=200)
-    # business key: the same order / adjustment applied twice hits this constraint
-    idempotency_key: str | None = Field(default=None, max_length=200, sa_column_kwargs={"unique": True})
-    created_by: str | None = Field(default=None, max_length=100)
-    created_at: datetime = _ts()
-
-
-class PricingHistory(SQLModel, table=True):
-    __tablename__ = "pricing_history"
-    __table_args__ = (sa.Index("ix_pricing_sku_at", "sku", "created_at"),)
-    id: int | None = Field(default=None, primary_key=True)
-    sku: str = Field(max_length=64)
-    account_id: int | None = Field(default=None, foreign_key="marketplace_account.id")
-    old_price: Decimal | None = Field(default=None, sa_column=Money(nullable=True))
-    new_price: Decimal = Field(sa_column=Money(nullable=False))
-    reason: str | None = Field(default=None, max_length=2000)
-    confidence: float | None = None
-    approved_by: str | None = Field(default=None, max_length=100)
-    decision_id: str | None = Field(default=None, max_length=64)
-    created_at: datetime = _ts()
-
-
-class CompetitorPrice(SQLModel, table=True):
-    __tablename__ = "competitor_price"
-    __table_args__ = (sa.Index("ix_competitor_sku_fetched", "sku", "fetched_at"),)
-    id: int | None = Field(default=None, primary_key=True)
-    sku: str = Field(max_length=64)
-    source: str = Field(max_length=64)  # marketplace api name or scraped domain
-    url: str | None = Field(default=None, max_length=2000)
-    competitor: str | None = Field(default=None, max_length=200)
-    price: Decimal = Field(sa_column=Money(nullable=False))
-    shipping: Decimal | None = Field(default=None, sa_column=Money(nullable=True))
-    currency: str = Field(default="USD", max_length=3)
-    matched_by: str | None = Field(default=None, max_length=20)  # upc | ean | isbn | asin | mpn | title
-    fetched_at: datetime = _ts()
-
-
-class Decision(SQLModel, table=True):
-    __tablename__ = "decision"
-    __table_args__ = (sa.Index("ix_decision_status_type", "status", "decision_type"),)
-    id: str = Field(primary_key=True, max_length=64)
-    decision_type: str = Field(max_length=40)  # price_change | listing_publish | purchase | ...
-    subject: str = Field(max_length=200)  # SKU or opportunity id
-    marketplace: str | None = Field(default=None, max_length=32)
-    proposal: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    confidence: float = 0.0
-    status: str = Field(default="pending", max_length=20)
-    version: int = Field(default=1)
-    approver: str | None = Field(default=None, max_length=100)
-    comment: str | None = Field(default=None, max_length=2000)
-    workflow_id: str | None = Field(default=None, max_length=200)
-    created_at: datetime = _ts()
-    updated_at: datetime = _ts()
-    decided_at: datetime | None = _ts_opt()
-    executed_at: datetime | None = _ts_opt()
-    expires_at: datetime | None = _ts_opt()
+    updated_at: datetime = timestamp_field()
 
 
 class AuditLog(SQLModel, table=True):
     __tablename__ = "audit_log"
     __table_args__ = (sa.Index("ix_audit_entity", "entity_type", "entity_id"),)
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime = _ts()
+    at: datetime = timestamp_field()
     actor: str = Field(max_length=100)  # user name, "system", or a workflow id
     action: str = Field(max_length=60)
     entity_type: str = Field(max_length=40)
@@ -183,7 +155,7 @@ class User(SQLModel, table=True):
     role: str = Field(max_length=20)  # admin | operator | approver | viewer
     email: str | None = Field(default=None, max_length=300)
     is_active: bool = True
-    created_at: datetime = _ts()
+    created_at: datetime = timestamp_field()
 
 
 class ApiToken(SQLModel, table=True):
@@ -195,63 +167,41 @@ class ApiToken(SQLModel, table=True):
     name: str = Field(max_length=100)
     token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
     prefix: str = Field(max_length=12)  # first characters, shown in listings to tell tokens apart
-    created_at: datetime = _ts()
-    last_used_at: datetime | None = _ts_opt()
-    revoked_at: datetime | None = _ts_opt()
+    created_at: datetime = timestamp_field()
+    last_used_at: datetime | None = optional_timestamp_field()
+    revoked_at: datetime | None = optional_timestamp_field()
 
 
-class CatalogImport(SQLModel, table=True):
-    __tablename__ = "catalog_import"
-    id: str = Field(primary_key=True, max_length=64)  # sha256 of the uploaded bytes + format
-    filename: str = Field(max_length=300)
-    file_format: str = Field(max_length=10)  # csv | jsonl
-    size_bytes: int
-    status: str = Field(default="pending", max_length=20)  # pending | running | completed | failed
-    total_rows: int = 0
-    processed_rows: int = 0
-    valid_rows: int = 0
-    invalid_rows: int = 0
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    error: str | None = Field(default=None, max_length=2000)
-    workflow_id: str | None = Field(default=None, max_length=200)
-    created_by: str | None = Field(default=None, max_length=100)
-    created_at: datetime = _ts()
-    finished_at: datetime | None = _ts_opt()
+class WebSession(SQLModel, table=True):
+    """A logged-in web session, server side, so logging out, a password change or a deactivation ends it at once
+    (a copied cookie stops working). The cookie carries a random secret; only its SHA-256 digest is stored."""
+
+    __tablename__ = "web_session"
+    id: str = Field(primary_key=True, max_length=64)  # sha256 hex of the cookie's secret
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    created_at: datetime = timestamp_field()
+    expires_at: datetime = timestamp_field(index=True)
 
 
-class CatalogImportIssue(SQLModel, table=True):
-    __tablename__ = "catalog_import_issue"
-    __table_args__ = (sa.UniqueConstraint("import_id", "row_number", "field", "message"),)
+class NotificationOutbox(SQLModel, table=True):
+    """Notices for people (decisions waiting, accounts needing re-auth), delivered by merchflow.notify."""
+
+    __tablename__ = "notification_outbox"
+    __table_args__ = (sa.Index("ix_outbox_status", "status", "id"),)
     id: int | None = Field(default=None, primary_key=True)
-    import_id: str = Field(foreign_key="catalog_import.id", max_length=64)
-    row_number: int  # 1 = first data row after the header; 0 = the file as a whole
-    field: str | None = Field(default=None, max_length=100)
-    message: str = Field(max_length=500)
-    severity: str = Field(default="error", max_length=10)
-    # machine-readable kind (duplicate_sku, invalid_value, ...); batches look duplicates up by it
-    code: str = Field(default="invalid_value", max_length=40)
-
-
-class CatalogImportBatch(SQLModel, table=True):
-    """One committed batch of an import, written in the same transaction as its product upserts.
-
-    A retried batch (worker killed after the commit, before Temporal heard back) finds its row and returns
-    the stored counts instead of recounting every product as "unchanged".
-    """
-
-    __tablename__ = "catalog_import_batch"
-    import_id: str = Field(foreign_key="catalog_import.id", max_length=64, primary_key=True)
-    first_row: int = Field(primary_key=True)
-    next_row: int
-    next_offset: int = Field(sa_column=Column(sa.BigInteger(), nullable=False))  # files may pass 2 GiB
-    done: bool = False
-    rows: int = 0
-    valid_rows: int = 0
-    invalid_rows: int = 0
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    warnings: int = 0
-    created_at: datetime = _ts()
+    # e.g. decision id + event + version (+ level): the same notice is queued once however often it is asked for
+    dedupe_key: str = Field(max_length=200, sa_column_kwargs={"unique": True})
+    decision_id: str | None = Field(default=None, max_length=64)
+    # needs_approval | escalated | premise_changed | batch_pending | account_needs_reauth
+    event: str = Field(max_length=40)
+    audience: str = Field(default="approver", max_length=40)  # an approver group, or "operator"
+    subject: str = Field(max_length=300)
+    body: str = Field(sa_column=Column(sa.Text(), nullable=False))
+    link: str | None = Field(default=None, max_length=2000)
+    status: str = Field(default="pending", max_length=12)  # pending | sent | logged | failed
+    # channels already delivered to, so a retry after a partial failure does not mail twice
+    delivered: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = timestamp_field()
+    sent_at: datetime | None = optional_timestamp_field()

@@ -41,3 +41,16 @@ def Money(**kw: Any) -> sa.Column[Decimal]:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def timestamp_field(**kw: Any) -> Any:
+    """A required timezone-aware timestamp column that defaults to now (SQLModel `Field`)."""
+    from sqlmodel import Column, Field
+
+    return Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, **kw))
+
+
+def optional_timestamp_field() -> Any:
+    from sqlmodel import Column, Field
+
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

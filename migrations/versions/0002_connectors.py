@@ -1,4 +1,4 @@
-"""Marketplace connectors (issue 3): tables and columns added by this feature.
+"""Marketplace connectors: tables and columns added by this feature.
 
 Revision ID: 0002
 Revises: 0001

@@ -1,4 +1,4 @@
-"""Approval-gated decisions (issue 5): policies, idempotency ledgers, outcome labels, outbox, link uses.
+"""Approval-gated decisions: policies, idempotency ledgers, outcome labels, outbox, link uses.
 
 Revision ID: 0003
 Revises: 0002

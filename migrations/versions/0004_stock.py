@@ -1,4 +1,4 @@
-"""Cross-marketplace stock (issue 4): orders, webhook dedupe, poll cursors, reconcile runs and drift reports.
+"""Cross-marketplace stock: orders, webhook dedupe, poll cursors, reconcile runs and drift reports.
 
 Revision ID: 0004
 Revises: 0003

@@ -1,4 +1,4 @@
-"""Repricing (issue 6): runs, proposals (dry runs and decisions), trained demand models, listing target prices.
+"""Repricing: runs, proposals (dry runs and decisions), trained demand models, listing target prices.
 
 Revision ID: 0005
 Revises: 0004

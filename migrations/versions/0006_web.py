@@ -1,4 +1,4 @@
-"""Approver web pages (issue 5): failed login attempts, for throttling.
+"""Approver web pages: failed login attempts, for throttling.
 
 Revision ID: 0006
 Revises: 0005

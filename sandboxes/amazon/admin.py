@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from sandboxes.amazon.common import AmazonKnobs, AmazonSandbox
+from sandboxes.amazon.pending import apply_due_writes
 from sandboxes.amazon.store import LISTING_COLUMNS, upsert_listings
 from sandboxes.common import extras
 
@@ -40,6 +41,7 @@ def router(sbx: AmazonSandbox) -> APIRouter:
     async def listings(
         sku: str | None = None, limit: int = 1000, include_deleted: bool = False
     ) -> dict[str, Any]:
+        apply_due_writes(sbx)  # the truth once accepted writes are due, as a client would see it
         sql = f"SELECT {LISTING_COLUMNS} FROM az_listing WHERE 1=1"
         params: list[Any] = []
         if sku is not None:

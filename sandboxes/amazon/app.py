@@ -10,24 +10,40 @@ from typing import Any
 import structlog
 from fastapi import APIRouter, FastAPI
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from connectors.marketplace.amazon.adapter import SANDBOX_CREDENTIALS
 from merchflow.settings import Settings
-from sandboxes.amazon import admin, auth, catalog, feeds, listings, orders
+from sandboxes.amazon import (
+    admin,
+    auth,
+    catalog,
+    consent,
+    definitions,
+    feeds,
+    listings,
+    market,
+    order_acks,
+    orders,
+    search,
+)
 from sandboxes.amazon.common import (
     AmazonKnobs,
     AmazonSandbox,
     RequestIdMiddleware,
     SpApiError,
+    handle_http_error,
     handle_sp_error,
+    handle_unexpected_error,
     handle_validation_error,
     render_error,
 )
+from sandboxes.amazon.pending import PENDING_SCHEMA, apply_due_writes
 from sandboxes.amazon.store import SCHEMA, get_listing, seed_demo
 from sandboxes.common.app import build_sandbox_app
 from sandboxes.common.middleware import MUTATING
 from sandboxes.common.pages import ProductLookup, product_pages_router
-from sandboxes.common.state import FaultConfig, SandboxState, WebhookTarget
+from sandboxes.common.state import SandboxState, WebhookTarget, faults_from_settings
 from sandboxes.common.webhooks import WebhookEmitter
 
 log = structlog.get_logger("sandboxes.amazon")
@@ -76,15 +92,21 @@ def create_app(settings: Settings, **knobs: Any) -> FastAPI:
             client_secret=SANDBOX_CREDENTIALS["client_secret"],
             refresh_token=SANDBOX_CREDENTIALS["refresh_token"],
             relay_secret=SANDBOX_CREDENTIALS["relay_secret"],
+            default_public_url=settings.sandbox.base_url("amazon"),
         )
         holder["sbx"] = sbx
         return [
             auth.router(sbx),
+            consent.router(sbx),
             listings.router(sbx),
+            search.router(sbx),
             feeds.router(sbx),
             catalog.router(sbx),
+            definitions.router(sbx),
             orders.router(sbx),
+            order_acks.router(sbx),
             admin.router(sbx),
+            market.router(sbx),
         ]
 
     s = settings.sandbox
@@ -92,19 +114,11 @@ def create_app(settings: Settings, **knobs: Any) -> FastAPI:
         name="amazon",
         title="Amazon Selling Partner API sandbox",
         db_path=settings.data_dir / "sandboxes" / "amazon.db",
-        schema=SCHEMA,
+        schema=SCHEMA + PENDING_SCHEMA + market.MARKET_SCHEMA,
         routers=routers,
         render_error=render_error,
         is_mutating=is_mutating,
-        faults=FaultConfig(
-            error_rate=s.error_rate,
-            rate_429=s.rate_429,
-            retry_after_seconds=s.retry_after_seconds,
-            latency_ms=s.latency_ms,
-            timeout_rate=s.timeout_rate,
-            lost_response_rate=s.lost_response_rate,
-            rate_limits=s.rate_limits,
-        ),
+        faults=faults_from_settings(s),
         webhook=WebhookTarget(
             url=f"{s.webhook_base_url or settings.base_url}/api/v1/webhooks/amazon/sandbox"
         ),
@@ -114,6 +128,8 @@ def create_app(settings: Settings, **knobs: Any) -> FastAPI:
     app.state.amazon = sbx
     app.add_exception_handler(SpApiError, handle_sp_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
+    app.add_exception_handler(StarletteHTTPException, handle_http_error)
+    app.add_exception_handler(Exception, handle_unexpected_error)
     app.add_middleware(RequestIdMiddleware)
     seed_demo(sbx.state.store)
     app.include_router(product_pages_router(_page_lookup(sbx.state.store), shop_name="Amazon sandbox"))
@@ -127,6 +143,7 @@ def create_app(settings: Settings, **knobs: Any) -> FastAPI:
             await asyncio.sleep(TICK_SECONDS)
             try:
                 feeds.advance_feeds(sbx)
+                apply_due_writes(sbx)
             except Exception:  # keep the ticker alive; polls will surface the problem again
                 log.exception("amazon sandbox feed processing failed")
 

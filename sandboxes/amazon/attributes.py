@@ -8,12 +8,26 @@ value), BAD_REQUEST (malformed patch), NOT_FOUND (no such SKU).
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+ZERO_DECIMAL_CURRENCIES = frozenset({"JPY"})  # no minor units; every other SP-API currency has two decimals
 CORE = ("item_name", "purchasable_offer", "fulfillment_availability")
 PATCH_OPS = ("add", "replace", "merge", "delete")
+
+
+def dump_attrs(attrs: dict[str, Any]) -> str:
+    """The stored attributes as JSON. Request bodies are parsed with `parse_float=Decimal` (prices stay exact), so
+    any number with a fraction in any attribute (a weight of 0.35 kg, a volume) arrives as a Decimal."""
+
+    def number(value: object) -> float:
+        if isinstance(value, Decimal):
+            return float(value)
+        raise TypeError(f"cannot store {type(value).__name__} in listing attributes")
+
+    return json.dumps(attrs, default=number)
 
 
 def issue(
@@ -138,7 +152,9 @@ def _set_price(values: ListingValues, value: Any, marketplace_id: str, currency:
                 "purchasable_offer",
             )
         ]
-    values.price, values.currency = amount, currency
+    # Kept in the currency's minor units, so the listing shows "10.00" as SP-API's Decimal strings do.
+    values.price = amount.quantize(Decimal(1) if currency in ZERO_DECIMAL_CURRENCIES else Decimal("0.01"))
+    values.currency = currency
     return []
 
 
@@ -206,6 +222,16 @@ def render_attributes(row: dict[str, Any], marketplace_id: str) -> dict[str, Any
     import json
 
     attrs: dict[str, Any] = json.loads(row["attributes"] or "{}")
+    if "externally_assigned_product_identifier" not in attrs:
+        # listings seeded through /_sandbox/seed carry their identifiers beside the attributes
+        ids = json.loads(row.get("identifiers") or "{}") if isinstance(row, dict) else {}
+        found = [
+            {"type": k, "value": v, "marketplace_id": marketplace_id}
+            for k, v in sorted(ids.items())
+            if k != "asin"
+        ]
+        if found:
+            attrs["externally_assigned_product_identifier"] = found
     attrs["item_name"] = [{"value": row["title"], "language_tag": "en_US", "marketplace_id": marketplace_id}]
     attrs["fulfillment_availability"] = [{"fulfillment_channel_code": "DEFAULT", "quantity": row["quantity"]}]
     if row["price"] is not None:

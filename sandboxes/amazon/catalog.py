@@ -13,9 +13,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from sandboxes.amazon.common import AmazonSandbox, SpApiError, csv_param, iso
 from sandboxes.amazon.listings import json_body
+from sandboxes.amazon.market import catalog_extras, market_product
 from sandboxes.amazon.store import LISTING_COLUMNS, asin_for_identifier, get_listing, identifiers_of
 
 FBA_PAGE = 50
@@ -152,7 +154,8 @@ def router(sbx: AmazonSandbox) -> APIRouter:
         if asin is None:
             return out
         own = Decimal(row["price"]) if row and row["price"] else None
-        comp = competitor_price(asin, own)
+        market = market_product(store, asin) if own is None else None
+        comp = Decimal(market["buy_box"]) if market and market["buy_box"] else competitor_price(asin, own)
         shipping = Decimal("0.00") if comp >= 25 else Decimal("4.99")
         out["Product"]["CompetitivePricing"] = {
             "CompetitivePrices": [
@@ -169,7 +172,9 @@ def router(sbx: AmazonSandbox) -> APIRouter:
                     "belongsToRequester": own is not None and comp == own,
                 }
             ],
-            "NumberOfOfferListings": [{"Count": 2 + int(comp) % 7, "condition": "New"}],
+            "NumberOfOfferListings": [
+                {"Count": market["offers"] if market else 2 + int(comp) % 7, "condition": "New"}
+            ],
         }
         return out
 
@@ -273,12 +278,25 @@ def router(sbx: AmazonSandbox) -> APIRouter:
         )
 
     def _catalog_item(asin: str, included: list[str]) -> dict[str, Any]:
-        row = store.one("SELECT title FROM az_listing WHERE asin = ? LIMIT 1", (asin,))
+        row = store.one("SELECT title, product_type FROM az_listing WHERE asin = ? LIMIT 1", (asin,))
+        known = store.one("SELECT * FROM az_catalog WHERE asin = ?", (asin,))
         item: dict[str, Any] = {"asin": asin}
+        market = market_product(store, asin) if row is None else None
+        if market is not None:  # a product other sellers sell (market.py)
+            item.update(catalog_extras(market, included, sbx.marketplace_id))
+            included = [x for x in included if x not in item]
         if "summaries" in included:
-            item["summaries"] = [
-                {"marketplaceId": sbx.marketplace_id, "itemName": row["title"] if row else asin}
-            ]
+            summary: dict[str, Any] = {
+                "marketplaceId": sbx.marketplace_id,
+                "itemName": known["title"] if known else (row["title"] if row else asin),
+            }
+            for field, column in (("brand", "brand"), ("color", "color"), ("modelNumber", "model_number")):
+                if known and known[column]:
+                    summary[field] = known[column]
+            item["summaries"] = [summary]
+        if "productTypes" in included:
+            product_type = known["product_type"] if known else (row["product_type"] if row else "PRODUCT")
+            item["productTypes"] = [{"marketplaceId": sbx.marketplace_id, "productType": product_type}]
         if "identifiers" in included:
             item["identifiers"] = [
                 {
@@ -292,4 +310,36 @@ def router(sbx: AmazonSandbox) -> APIRouter:
             ]
         return item
 
+    @r.post("/_sandbox/amazon/catalog")
+    async def seed_catalog(body: CatalogSeed) -> dict[str, int]:
+        """Items of Amazon's catalog that the seller does not list (yet): what searchCatalogItems finds by
+        identifier, with their title, brand and product type."""
+        with store.tx() as c:
+            for it in body.items:
+                c.execute(
+                    "INSERT OR REPLACE INTO az_catalog(asin, title, brand, product_type, color, model_number) "
+                    "VALUES (?,?,?,?,?,?)",
+                    (it.asin, it.title, it.brand, it.product_type, it.color, it.model_number),
+                )
+                for id_type, value in it.identifiers.items():
+                    c.execute(
+                        "INSERT OR REPLACE INTO az_identifier(id_type, value, asin) VALUES (?,?,?)",
+                        (id_type.lower(), value, it.asin),
+                    )
+        return {"items": len(body.items)}
+
     return r
+
+
+class CatalogItem(BaseModel):
+    asin: str = Field(pattern=r"^[A-Z0-9]{10}$")
+    title: str = Field(min_length=1, max_length=500)
+    brand: str | None = None
+    product_type: str = "PRODUCT"
+    color: str | None = None
+    model_number: str | None = None
+    identifiers: dict[str, str] = Field(default_factory=dict)  # {"ean": "4006381333931"}
+
+
+class CatalogSeed(BaseModel):
+    items: list[CatalogItem]

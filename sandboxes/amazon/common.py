@@ -16,6 +16,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from connectors.marketplace.amazon.limits import FEED_TYPE_LIMITS, RATE_LIMITS
@@ -40,6 +41,12 @@ class AmazonKnobs(BaseModel):
     document_url_ttl_seconds: float = Field(
         300.0, gt=0
     )  # presigned feed document URLs expire after 5 minutes
+    # put / patch / deleteListingsItem answer ACCEPTED and apply this much later (real Amazon: asynchronously,
+    # usually within minutes); 0 applies at once, which keeps the default sandbox fast
+    listings_processing_seconds: float = Field(0.0, ge=0)
+    # Where presigned feed / report document URLs point (the S3 stand-in); empty: MERCHFLOW_SANDBOX__HOST and
+    # MERCHFLOW_SANDBOX__AMAZON_PORT. Never the request's Host header, which clients set as they like.
+    public_base_url: str | None = None
 
 
 class SpApiError(Exception):
@@ -97,6 +104,7 @@ class AmazonSandbox:
     refresh_token: str
     relay_secret: str
     currency: str = "USD"
+    default_public_url: str = "http://127.0.0.1:8701"
     tokens: dict[str, float] = field(default_factory=dict)  # access token -> expiry (monotonic)
     doc_secret: bytes = field(default_factory=lambda: secrets.token_bytes(16))
     tokens_issued: int = 0
@@ -164,10 +172,10 @@ class AmazonSandbox:
         return self.throttle(operation)
 
     # ---- presigned document URLs (S3 stand-in) --------------------------------------------------------------------
-    def presign(self, request: Request, kind: str, doc_id: str) -> str:
+    def presign(self, kind: str, doc_id: str) -> str:
         expires = int(time.time() + self.knobs.document_url_ttl_seconds)
         sig = self._doc_sig(kind, doc_id, expires)
-        base = str(request.base_url).rstrip("/")
+        base = (self.knobs.public_base_url or self.default_public_url).rstrip("/")
         return f"{base}/sandbox-s3/{kind}/{doc_id}?X-Amz-Expires={expires}&X-Amz-Signature={sig}"
 
     def check_presigned(self, kind: str, doc_id: str, expires: str | None, sig: str | None) -> None:
@@ -208,6 +216,26 @@ async def handle_validation_error(_request: Request, exc: Exception) -> JSONResp
         )
     )
 
+
+async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
+    """Routing answers (unknown path, wrong method) in the SP-API ErrorList shape too: a client reading `errors`
+    must never take a 404 for a success. /_sandbox keeps FastAPI's own shape."""
+    assert isinstance(exc, StarletteHTTPException)
+    if request.url.path.startswith("/_sandbox"):
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+    code, message = _HTTP_ERRORS.get(exc.status_code, ("InvalidInput", str(exc.detail)))
+    return sp_error_response(SpApiError(exc.status_code, code, message, headers=dict(exc.headers or {})))
+
+
+async def handle_unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
+    return sp_error_response(SpApiError(500, "InternalFailure", "We encountered an internal error."))
+
+
+_HTTP_ERRORS = {
+    404: ("NotFound", "The requested resource was not found."),
+    405: ("MethodNotAllowed", "The HTTP method is not allowed for this resource."),
+    415: ("UnsupportedMediaType", "The request's content type is not supported."),
+}
 
 _ERROR_CODES = {
     429: "QuotaExceeded",

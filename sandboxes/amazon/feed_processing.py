@@ -12,7 +12,7 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from sandboxes.amazon.attributes import ListingValues, apply_attributes, apply_patches
+from sandboxes.amazon.attributes import ListingValues, apply_attributes, apply_patches, dump_attrs
 from sandboxes.amazon.common import AmazonSandbox
 from sandboxes.amazon.items import render_item, write_listing
 from sandboxes.amazon.store import get_listings
@@ -163,7 +163,7 @@ def _persist(
             write_listing(sbx, sku, None, new, product_type)  # rare: a full UPDATE creating a listing
             continue
         old = ListingValues.of(row)
-        attrs = json.dumps(new.attrs) if new.attrs else "{}"
+        attrs = dump_attrs(new.attrs) if new.attrs else "{}"
         price = format(new.price, "f") if new.price is not None else None
         updates.append(
             (

@@ -19,11 +19,13 @@ from fastapi.responses import JSONResponse
 from sandboxes.amazon.common import AmazonSandbox, SpApiError, csv_param, iso, parse_iso
 from sandboxes.amazon.feed_processing import process_listings_feed
 from sandboxes.amazon.listings import json_body
+from sandboxes.amazon.order_acks import FEED_TYPE as ORDER_ACK_FEED
+from sandboxes.amazon.order_acks import process_order_acknowledgement
 from sandboxes.amazon.store import FIRST_FEED_ID
 from sandboxes.common.state import current_idempotency_key, current_request_id
 
 BASE = "/feeds/2021-06-30"
-SUPPORTED_FEED_TYPES = ("JSON_LISTINGS_FEED",)
+SUPPORTED_FEED_TYPES = ("JSON_LISTINGS_FEED", ORDER_ACK_FEED)
 TERMINAL = ("DONE", "FATAL", "CANCELLED")
 
 
@@ -78,12 +80,17 @@ def _finish(sbx: AmazonSandbox, row: Any) -> None:
     # Effects of a feed belong to the createFeed request (and its idempotency key), not to whoever polled.
     tok_r = current_request_id.set(row["request_id"])
     tok_k = current_idempotency_key.set(row["idempotency_key"])
+    content, content_type = (doc["content"] if doc else None), "application/json"
     try:
-        status, report = process_listings_feed(sbx, str(row["feed_id"]), doc["content"] if doc else None)
+        if row["feed_type"] == ORDER_ACK_FEED:  # an XML feed: XML processing report
+            status, raw = process_order_acknowledgement(sbx, str(row["feed_id"]), content)
+            content_type = "text/xml"
+        else:
+            status, report = process_listings_feed(sbx, str(row["feed_id"]), content)
+            raw = json.dumps(report, separators=(",", ":")).encode()
     finally:
         current_request_id.reset(tok_r)
         current_idempotency_key.reset(tok_k)
-    raw = json.dumps(report, separators=(",", ":")).encode()
     compression = None
     if len(raw) >= sbx.knobs.report_gzip_min_bytes:
         raw, compression = gzip.compress(raw, compresslevel=1), "GZIP"
@@ -92,8 +99,8 @@ def _finish(sbx: AmazonSandbox, row: Any) -> None:
     with store.tx() as c:
         c.execute(
             "INSERT INTO az_document(doc_id, kind, content_type, content, compression, created_at) "
-            "VALUES (?, 'report', 'application/json', ?, ?, ?)",
-            (result_doc, raw, compression, now),
+            "VALUES (?, 'report', ?, ?, ?, ?)",
+            (result_doc, content_type, raw, compression, now),
         )
         c.execute(
             "UPDATE az_feed SET status=?, ended_at=?, result_doc=? WHERE feed_id=?",
@@ -117,7 +124,7 @@ def router(sbx: AmazonSandbox) -> APIRouter:
             "INSERT INTO az_document(doc_id, kind, content_type, created_at) VALUES (?, 'feed', ?, ?)",
             (doc_id, content_type, time.time()),
         )
-        url = sbx.presign(request, "feeds", doc_id)
+        url = sbx.presign("feeds", doc_id)
         return JSONResponse({"feedDocumentId": doc_id, "url": url}, status_code=201, headers=headers)
 
     @r.put("/sandbox-s3/feeds/{doc_id}")
@@ -238,7 +245,7 @@ def router(sbx: AmazonSandbox) -> APIRouter:
         row = store.one("SELECT kind, compression FROM az_document WHERE doc_id = ?", (doc_id,))
         if row is None or row["kind"] != "report":
             raise SpApiError(404, "NotFound", f"Feed document '{doc_id}' not found.", headers=headers)
-        body = {"feedDocumentId": doc_id, "url": sbx.presign(request, "reports", doc_id)}
+        body = {"feedDocumentId": doc_id, "url": sbx.presign("reports", doc_id)}
         if row["compression"]:
             body["compressionAlgorithm"] = row["compression"]
         return JSONResponse(body, headers=headers)

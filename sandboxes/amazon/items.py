@@ -6,9 +6,14 @@ import json
 import time
 from typing import Any
 
-from sandboxes.amazon.attributes import ListingValues, render_attributes
+from sandboxes.amazon.attributes import ListingValues, dump_attrs, render_attributes
 from sandboxes.amazon.common import AmazonSandbox, iso
-from sandboxes.amazon.store import asin_for
+from sandboxes.amazon.store import asin_for, price_text
+
+
+def buyable(row: dict[str, Any]) -> bool:
+    """A shopper can buy a listing with a price and stock (search.STATUS_SQL says the same in SQL)."""
+    return row["price"] is not None and row["quantity"] > 0
 
 
 def render_item(row: dict[str, Any], included: list[str] | set[str], marketplace_id: str) -> dict[str, Any]:
@@ -20,7 +25,7 @@ def render_item(row: dict[str, Any], included: list[str] | set[str], marketplace
                 "asin": row["asin"],
                 "productType": row["product_type"],
                 "conditionType": row["condition_type"],
-                "status": ["BUYABLE", "DISCOVERABLE"] if row["quantity"] > 0 else ["DISCOVERABLE"],
+                "status": ["BUYABLE", "DISCOVERABLE"] if buyable(row) else ["DISCOVERABLE"],
                 "itemName": row["title"],
                 "createdDate": iso(row["created_at"]),
                 "lastUpdatedDate": iso(row["updated_at"]),
@@ -54,7 +59,7 @@ def write_listing(
 ) -> None:
     """Persist a listing's new values and record each real change as an effect."""
     now = time.time()
-    price = format(new.price, "f") if new.price is not None else None
+    price = price_text(new.price, new.currency or sbx.currency)
     store = sbx.state.store
     if before is None:
         identifiers = {}
@@ -81,7 +86,7 @@ def write_listing(
                     price,
                     new.currency or sbx.currency,
                     new.quantity or 0,
-                    json.dumps(new.attrs),
+                    dump_attrs(new.attrs),
                     json.dumps(identifiers),
                     now,
                     now,
@@ -100,7 +105,7 @@ def write_listing(
                 price,
                 new.currency or before["currency"],
                 new.quantity or 0,
-                json.dumps(new.attrs),
+                dump_attrs(new.attrs),
                 product_type,
                 now,
                 sku,

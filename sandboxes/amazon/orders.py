@@ -17,7 +17,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from connectors.marketplace.amazon.webhooks import SIGNATURE_HEADER, sign
-from sandboxes.amazon.common import AmazonSandbox, SpApiError, csv_param, iso, parse_iso
+from sandboxes.amazon.common import AmazonSandbox, SpApiError, csv_param, iso
+from sandboxes.amazon.order_queries import ORDER_TIME_COLUMNS, orders_filter
+from sandboxes.amazon.store import price_text
 from sandboxes.common import extras
 from sandboxes.common.state import WebhookTarget
 
@@ -57,39 +59,29 @@ def router(sbx: AmazonSandbox) -> APIRouter:
     @r.get(BASE)
     async def get_orders(request: Request) -> JSONResponse:
         headers = sbx.guard(request, "getOrders")
-        q = request.query_params
         sbx.check_marketplace(csv_param(request, "MarketplaceIds"))
-        token = q.get("NextToken")
+        token = request.query_params.get("NextToken")
         if token:
             try:
-                since, before, after_key, size = json.loads(base64.urlsafe_b64decode(token.encode()))
-            except ValueError:
+                f = json.loads(base64.urlsafe_b64decode(token.encode()))
+                f["col"] = ORDER_TIME_COLUMNS[f["col"]]
+            except (ValueError, KeyError, TypeError):
                 raise SpApiError(400, "InvalidInput", "Invalid NextToken.", headers=headers) from None
         else:
-            if not q.get("LastUpdatedAfter") and not q.get("CreatedAfter"):
-                raise SpApiError(
-                    400,
-                    "InvalidInput",
-                    "Either CreatedAfter or LastUpdatedAfter must be specified.",
-                    headers=headers,
-                )
-            since = parse_iso(q.get("LastUpdatedAfter") or q["CreatedAfter"])
-            # Amazon only returns orders updated at least 2 minutes ago; the sandbox has no such lag.
-            before = parse_iso(q["LastUpdatedBefore"]) if q.get("LastUpdatedBefore") else time.time()
-            after_key, size = None, int(q.get("MaxResultsPerPage", "100"))
-            if not 1 <= size <= 100:
-                raise SpApiError(
-                    400, "InvalidInput", "MaxResultsPerPage must be between 1 and 100.", headers=headers
-                )
-        where, params = ["last_update >= ?", "last_update <= ?"], [since, before]
-        if after_key:
-            where.append("(last_update, order_id) > (?, ?)")
-            params += after_key
+            f = orders_filter(request)
+        col = f["col"]
+        where, params = [f"{col} >= ?", f"{col} <= ?"], [f["since"], f["before"]]
+        if f["statuses"]:
+            where.append(f"status IN ({','.join('?' * len(f['statuses']))})")
+            params += f["statuses"]
+        if f["after"]:
+            where.append(f"({col}, order_id) > (?, ?)")
+            params += f["after"]
         rows = store.query(
-            f"SELECT * FROM az_order WHERE {' AND '.join(where)} ORDER BY last_update, order_id LIMIT ?",
-            [*params, size + 1],
+            f"SELECT * FROM az_order WHERE {' AND '.join(where)} ORDER BY {col}, order_id LIMIT ?",
+            [*params, f["size"] + 1],
         )
-        page = rows[:size]
+        page = rows[: f["size"]]
         orders = [
             _order_json(
                 sbx,
@@ -98,18 +90,28 @@ def router(sbx: AmazonSandbox) -> APIRouter:
             )
             for row in page
         ]
-        payload: dict[str, Any] = {"Orders": orders, "LastUpdatedBefore": iso(before)}
-        if len(rows) > size:
+        payload: dict[str, Any] = {"Orders": orders}
+        payload["LastUpdatedBefore" if col == "last_update" else "CreatedBefore"] = iso(f["before"])
+        if len(rows) > f["size"]:
             last = page[-1]
-            raw = json.dumps([since, before, [last["last_update"], last["order_id"]], size])
+            raw = json.dumps({**f, "after": [last[col], last["order_id"]]})
             payload["NextToken"] = base64.urlsafe_b64encode(raw.encode()).decode()
         return JSONResponse({"payload": payload}, headers=headers)
+
+    @r.get(BASE + "/{order_id}")
+    async def get_order(order_id: str, request: Request) -> JSONResponse:
+        headers = sbx.guard(request, "getOrder")
+        row = store.one("SELECT * FROM az_order WHERE order_id = ?", (order_id,))
+        if row is None:
+            raise SpApiError(404, "NotFound", f"Invalid AmazonOrderId: {order_id}", headers=headers)
+        items = store.query("SELECT quantity FROM az_order_item WHERE order_id = ?", (order_id,))
+        return JSONResponse({"payload": _order_json(sbx, row, items)}, headers=headers)
 
     @r.get(BASE + "/{order_id}/orderItems")
     async def get_order_items(order_id: str, request: Request) -> JSONResponse:
         headers = sbx.guard(request, "getOrderItems")
         if store.one("SELECT 1 FROM az_order WHERE order_id = ?", (order_id,)) is None:
-            raise SpApiError(404, "InvalidInput", f"Invalid AmazonOrderId: {order_id}", headers=headers)
+            raise SpApiError(404, "NotFound", f"Invalid AmazonOrderId: {order_id}", headers=headers)
         items = [
             {
                 "ASIN": i["asin"],
@@ -120,7 +122,7 @@ def router(sbx: AmazonSandbox) -> APIRouter:
                 "QuantityShipped": 0,
                 "ItemPrice": {
                     "CurrencyCode": sbx.currency,
-                    "Amount": format(Decimal(i["price"]) * i["quantity"], "f"),
+                    "Amount": price_text(Decimal(i["price"]) * i["quantity"], sbx.currency),
                 },
             }
             for i in store.query(
@@ -175,12 +177,20 @@ def router(sbx: AmazonSandbox) -> APIRouter:
             c.execute(
                 "INSERT INTO az_order(order_id, status, purchase_date, last_update, currency, total) "
                 "VALUES (?, 'Unshipped', ?, ?, ?, ?)",
-                (order_id, now, now, row["currency"], format(price * body.quantity, "f")),
+                (order_id, now, now, row["currency"], price_text(price * body.quantity, row["currency"])),
             )
             c.execute(
                 "INSERT INTO az_order_item(order_id, item_id, sku, asin, title, quantity, price) "
                 "VALUES (?,?,?,?,?,?,?)",
-                (order_id, item_id, body.sku, row["asin"], row["title"], body.quantity, format(price, "f")),
+                (
+                    order_id,
+                    item_id,
+                    body.sku,
+                    row["asin"],
+                    row["title"],
+                    body.quantity,
+                    price_text(price, row["currency"]),
+                ),
             )
         sbx.state.record_effect(f"listing:{body.sku}", "quantity", row["quantity"], remaining)
         sbx.state.record_effect(f"order:{order_id}", "status", None, "Unshipped")

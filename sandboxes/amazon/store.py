@@ -10,9 +10,10 @@ import hashlib
 import json
 import time
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from sandboxes.amazon.attributes import ZERO_DECIMAL_CURRENCIES
 from sandboxes.common.store import SandboxStore
 
 SCHEMA = """
@@ -30,6 +31,14 @@ CREATE TABLE IF NOT EXISTS az_listing (
     deleted INTEGER NOT NULL DEFAULT 0,
     created_at REAL NOT NULL,
     updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS az_catalog (
+    asin TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    brand TEXT,
+    product_type TEXT NOT NULL DEFAULT 'PRODUCT',
+    color TEXT,
+    model_number TEXT
 );
 CREATE TABLE IF NOT EXISTS az_identifier (
     id_type TEXT NOT NULL,
@@ -94,10 +103,12 @@ def asin_for(sku: str, identifiers: dict[str, str]) -> str:
     return "B0" + hashlib.sha1(sku.encode()).hexdigest()[:8].upper()  # noqa: S324 - an id, not security
 
 
-def price_text(value: Any) -> str | None:
+def price_text(value: Any, currency: str = "USD") -> str | None:
+    """An amount as SP-API's Decimal strings show it: the currency's minor units, "10.00" for ten dollars."""
     if value is None:
         return None
-    return format(Decimal(str(value)).normalize(), "f")
+    places = Decimal(1) if currency in ZERO_DECIMAL_CURRENCIES else Decimal("0.01")
+    return format(Decimal(str(value)).quantize(places, ROUND_HALF_UP), "f")
 
 
 def upsert_listings(store: SandboxStore, listings: Sequence[dict[str, Any]], *, replace: bool = False) -> int:
@@ -113,7 +124,7 @@ def upsert_listings(store: SandboxStore, listings: Sequence[dict[str, Any]], *, 
                 asin,
                 item.get("title") or item["sku"],
                 item.get("product_type") or "PRODUCT",
-                price_text(item.get("price")),
+                price_text(item.get("price"), item.get("currency") or "USD"),
                 item.get("currency") or "USD",
                 int(item.get("quantity") or 0),
                 json.dumps(identifiers),

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Query, Request
 
+from sandboxes.common.grants import grants_router
 from sandboxes.common.middleware import ErrorRenderer, IsMutating, SandboxMiddleware
 from sandboxes.common.state import FaultConfig, SandboxState, WebhookTarget
 from sandboxes.common.store import SandboxStore
@@ -43,13 +44,24 @@ def inspection_router(
 
     @r.get("/requests")
     def requests(
-        since_id: int = 0, limit: int = Query(1000, le=100000), path: str | None = None
+        since_id: int = 0,
+        limit: int = Query(1000, ge=1, le=100000),
+        path: str | None = None,
+        method: str | None = None,
+        mutating: bool | None = None,
     ) -> list[dict[str, Any]]:
+        """Every API request (reads too), oldest first; `mutating=true` keeps the writes only."""
         sql = "SELECT * FROM sbx_request WHERE id > ?"
         params: list[Any] = [since_id]
         if path:
             sql += " AND path LIKE ?"
             params.append(path + "%")
+        if method:
+            sql += " AND method = ?"
+            params.append(method.upper())
+        if mutating is not None:
+            sql += " AND mutating = ?"
+            params.append(int(mutating))
         rows = state.store.query(sql + " ORDER BY id LIMIT ?", [*params, limit])
         return [dict(row) for row in rows]
 
@@ -66,7 +78,8 @@ def inspection_router(
 
     @r.get("/effects/duplicates")
     def duplicate_effects() -> list[dict[str, Any]]:
-        """Changes applied more than once under the same idempotency key (must always be empty)."""
+        """The same change (entity, field, new value) applied more than once under one idempotency key: empty
+        while every retry of a keyed write is deduplicated, or re-reads the truth before it is resent."""
         rows = state.store.query(
             "SELECT idempotency_key, entity, field, new_value, COUNT(*) AS n FROM sbx_effect "
             "WHERE idempotency_key IS NOT NULL GROUP BY idempotency_key, entity, field, new_value HAVING n > 1"
@@ -119,6 +132,9 @@ def build_sandbox_app(
     for router in routers(state, emitter):
         app.include_router(router)
     app.include_router(inspection_router(state, emitter, (lambda: reset(state)) if reset else None))
+    app.include_router(
+        grants_router(state)
+    )  # consents given on the sandbox's consent pages, and their revocation
 
     @app.on_event("shutdown")
     async def _close() -> None:

@@ -63,13 +63,22 @@ class SandboxMiddleware:
             fault = "5xx"
         elif roll < f.rate_429 + f.error_rate + f.timeout_rate:
             fault = "timeout"
-        request_id = None
-        if mutating:
-            cur = self.state.store.execute(
-                "INSERT INTO sbx_request(at, method, path, idempotency_key, body_sha256, fault) VALUES (?,?,?,?,?,?)",
-                (time.time(), method, path, key, hashlib.sha256(body).hexdigest(), fault),
-            )
-            request_id = cur.lastrowid
+        # Every API request is recorded, reads included: what a client really sent is what tests inspect.
+        cur = self.state.store.execute(
+            "INSERT INTO sbx_request(at, method, path, query, mutating, idempotency_key, body_sha256, fault) "
+            "VALUES (?,?,?,?,?,?,?,?)",
+            (
+                time.time(),
+                method,
+                path,
+                scope.get("query_string", b"").decode("latin-1") or None,
+                int(mutating),
+                key,
+                hashlib.sha256(body).hexdigest(),
+                fault,
+            ),
+        )
+        request_id: int | None = cur.lastrowid
         if fault == "429":
             await self._error(send, 429, "Too many requests", f.retry_after_seconds, request_id)
             return
@@ -81,7 +90,9 @@ class SandboxMiddleware:
             await self._error(send, 504, "Gateway timeout", None, request_id)
             return
         lose = mutating and rng.random() < f.lost_response_rate
-        tok_r, tok_k = current_request_id.set(request_id), current_idempotency_key.set(key)
+        # Effects are attributed to mutating requests only (a read never changes anything).
+        tok_r = current_request_id.set(request_id if mutating else None)
+        tok_k = current_idempotency_key.set(key)
         captured: dict[str, Any] = {}
         try:
             await self.app(scope, _replay(body), _capture(send, captured, hold=lose))
@@ -92,10 +103,9 @@ class SandboxMiddleware:
             # The change is applied; the client never learns it. This is what makes retries dangerous.
             await self._error(send, 504, "Gateway timeout", None, request_id, fault="lost_response")
             return
-        if request_id is not None:
-            self.state.store.execute(
-                "UPDATE sbx_request SET status = ? WHERE id = ?", (captured.get("status"), request_id)
-            )
+        self.state.store.execute(
+            "UPDATE sbx_request SET status = ? WHERE id = ?", (captured.get("status"), request_id)
+        )
 
     async def _error(
         self,

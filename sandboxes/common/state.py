@@ -28,6 +28,20 @@ class FaultConfig(BaseModel):
     seed: int | None = None
 
 
+def faults_from_settings(sandbox: Any) -> FaultConfig:
+    """The start-up fault configuration of every sandbox, from `MERCHFLOW_SANDBOX__*` (merchflow.settings)."""
+    return FaultConfig(
+        error_rate=sandbox.error_rate,
+        rate_429=sandbox.rate_429,
+        retry_after_seconds=sandbox.retry_after_seconds,
+        latency_ms=sandbox.latency_ms,
+        timeout_rate=sandbox.timeout_rate,
+        lost_response_rate=sandbox.lost_response_rate,
+        rate_limits=sandbox.rate_limits,
+        seed=sandbox.seed,
+    )
+
+
 class WebhookTarget(BaseModel):
     url: str | None = None
     secret: str | None = None  # signing secret, marketplace-specific meaning

@@ -15,6 +15,8 @@ CREATE TABLE IF NOT EXISTS sbx_request (
     at REAL NOT NULL,
     method TEXT NOT NULL,
     path TEXT NOT NULL,
+    query TEXT,
+    mutating INTEGER NOT NULL DEFAULT 1,
     operation TEXT,
     idempotency_key TEXT,
     body_sha256 TEXT,
@@ -55,6 +57,14 @@ class SandboxStore:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(COMMON_SCHEMA + schema)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """A data directory from an older version keeps its tables (CREATE IF NOT EXISTS): add newer columns."""
+        have = {row["name"] for row in self.conn.execute("PRAGMA table_info(sbx_request)")}
+        for name, decl in (("query", "TEXT"), ("mutating", "INTEGER NOT NULL DEFAULT 1")):
+            if name not in have:
+                self.conn.execute(f"ALTER TABLE sbx_request ADD COLUMN {name} {decl}")
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:

@@ -1,4 +1,4 @@
-"""The local eBay: Sell Inventory, Fulfillment, Browse, Post-Order and OAuth on eBay's paths, with eBay's bodies,
+"""The local eBay: Sell Inventory, Fulfillment, Browse, Taxonomy, Post-Order and OAuth on eBay's paths, with eBay's bodies,
 errors and (published daily) rate limits, persistent in SQLite, plus the /_sandbox inspection API."""
 
 from __future__ import annotations
@@ -15,9 +15,20 @@ from merchflow.seed import DEMO_PRODUCTS
 from merchflow.settings import Settings
 from sandboxes.common.app import build_sandbox_app
 from sandboxes.common.pages import ProductLookup, product_pages_router
-from sandboxes.common.state import FaultConfig, SandboxState, WebhookTarget
+from sandboxes.common.state import SandboxState, WebhookTarget, faults_from_settings
 from sandboxes.common.webhooks import WebhookEmitter
-from sandboxes.ebay import browse, control, identity, inventory, offers, orders, repo
+from sandboxes.ebay import (
+    browse,
+    consent,
+    control,
+    identity,
+    inventory,
+    market,
+    offers,
+    orders,
+    repo,
+    taxonomy,
+)
 from sandboxes.ebay.core import SCHEMA, EbayError, EbaySandbox, EbaySandboxConfig, error_body, render_error
 
 
@@ -31,10 +42,13 @@ def create_app(settings: Settings) -> FastAPI:
         seed_demo(sbx)
         return [
             identity.router(sbx),
+            consent.router(sbx),
             inventory.router(sbx),
             offers.router(sbx),
             orders.router(sbx),
             browse.router(sbx),
+            market.router(sbx),
+            taxonomy.router(sbx),
             control.router(sbx),
         ]
 
@@ -45,18 +59,10 @@ def create_app(settings: Settings) -> FastAPI:
         name="ebay",
         title="eBay sandbox (merchflow)",
         db_path=settings.data_dir / "sandboxes" / "ebay.db",
-        schema=SCHEMA,
+        schema=SCHEMA + market.MARKET_SCHEMA,
         routers=routers,
         render_error=render_error,
-        faults=FaultConfig(
-            error_rate=sandbox.error_rate,
-            rate_429=sandbox.rate_429,
-            retry_after_seconds=sandbox.retry_after_seconds,
-            latency_ms=sandbox.latency_ms,
-            timeout_rate=sandbox.timeout_rate,
-            lost_response_rate=sandbox.lost_response_rate,
-            rate_limits=sandbox.rate_limits,
-        ),
+        faults=faults_from_settings(sandbox),
         webhook=WebhookTarget(
             url=f"{(sandbox.webhook_base_url or settings.base_url).rstrip('/')}/api/v1/webhooks/ebay/sandbox"
         ),

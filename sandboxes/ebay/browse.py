@@ -2,6 +2,8 @@
 
 Competitors come from PUT /_sandbox/ebay/competitors when a test sets them; otherwise three deterministic ones are
 derived from the GTIN (around our own price when we list that GTIN), so repricing flows have data out of the box.
+A product of eBay's catalog (PUT /_sandbox/ebay/products) gives the other sellers' listings of its GTIN their
+title, category and `epid`, as listings matched to the catalog carry on eBay; without it they are "Item <gtin>".
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from sandboxes.ebay.core import SELLER, EbayError, EbaySandbox
+from sandboxes.ebay.market import active_by_gtin, keyword_search
 
 BROWSE = "/buy/browse/v1"
 CONDITIONS = {"1000": "New", "1500": "New other (see details)", "2500": "Seller refurbished", "3000": "Used"}
@@ -39,8 +42,27 @@ class Competitors(BaseModel):
     offers: list[CompetitorOffer]
 
 
+class CatalogProduct(BaseModel):
+    gtin: str = Field(pattern=r"^\d{8,14}$")
+    title: str = Field(min_length=1, max_length=80)
+    category_id: str = "99"
+    category_name: str = "Everything Else"
+    epid: str | None = None
+
+
+class CatalogProducts(BaseModel):
+    products: list[CatalogProduct]
+
+
 def _summary(
-    item_id: str, title: str, seller: str, price: str, currency: str, shipping: str | None, cond: str
+    item_id: str,
+    title: str,
+    seller: str,
+    price: str,
+    currency: str,
+    shipping: str | None,
+    cond: str,
+    product: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     s: dict[str, Any] = {
         "itemId": f"v1|{item_id}|0",
@@ -52,6 +74,11 @@ def _summary(
         "buyingOptions": ["FIXED_PRICE"],
         "itemWebUrl": f"https://www.ebay.com/itm/{item_id}",
     }
+    if product is not None:
+        s["title"] = product["title"]
+        s["epid"] = product["epid"]
+        s["categories"] = [{"categoryId": product["category_id"], "categoryName": product["category_name"]}]
+        s["leafCategoryIds"] = [product["category_id"]]
     if shipping is not None:
         s["shippingOptions"] = [
             {"shippingCostType": "FIXED", "shippingCost": {"value": shipping, "currency": currency}}
@@ -86,7 +113,12 @@ def router(sbx: EbaySandbox) -> APIRouter:
                 )
         return out
 
+    def catalog_product(gtin: str) -> dict[str, Any] | None:
+        row = db.one("SELECT * FROM ebay_product WHERE gtin = ?", (gtin,))
+        return dict(row) if row is not None else None
+
     def competitors(gtin: str, anchor: Decimal | None) -> list[dict[str, Any]]:
+        product = catalog_product(gtin)
         rows = db.query("SELECT * FROM ebay_competitor WHERE gtin = ? ORDER BY seller", (gtin,))
         if rows:
             return [
@@ -98,6 +130,7 @@ def router(sbx: EbaySandbox) -> APIRouter:
                     x["currency"],
                     x["shipping"],
                     x["condition_id"],
+                    product,
                 )
                 for x in rows
             ]
@@ -112,6 +145,7 @@ def router(sbx: EbaySandbox) -> APIRouter:
                 "USD",
                 ship,
                 "1000",
+                product,
             )
             for i, (seller, f, ship) in enumerate(SYNTHETIC)
         ]
@@ -134,9 +168,17 @@ def router(sbx: EbaySandbox) -> APIRouter:
             raise EbayError(
                 400, 12002, "The 'limit' value must be an integer.", domain="API_BROWSE"
             ) from None
-        ours = own_listings(gtin) if gtin else []
+        if not gtin:  # keyword search: other sellers' listings (market.py)
+            total, page = keyword_search(db, q["q"], offset, limit)
+            body = {"href": str(request.url), "total": total, "limit": limit, "offset": offset}
+            if total > offset + limit:
+                body["next"] = str(request.url.include_query_params(offset=offset + limit))
+            if page:
+                body["itemSummaries"] = page
+            return JSONResponse(body)
+        ours = own_listings(gtin)
         anchor = Decimal(ours[0]["price"]["value"]) if ours else None
-        found = ours + (competitors(gtin, anchor) if gtin else [])
+        found = ours + (active_by_gtin(db, gtin) or competitors(gtin, anchor))
 
         def landed(s: dict[str, Any]) -> Decimal:
             ship = (s.get("shippingOptions") or [{}])[0].get("shippingCost", {}).get("value", "0")
@@ -174,5 +216,24 @@ def router(sbx: EbaySandbox) -> APIRouter:
                 ],
             )
         return {"gtin": body.gtin, "offers": len(body.offers)}
+
+    @r.put("/_sandbox/ebay/products")
+    async def set_products(body: CatalogProducts) -> dict[str, Any]:
+        """Products of eBay's catalog, by GTIN: what other sellers' listings of them are called and filed under."""
+        with db.tx() as c:
+            c.executemany(
+                "INSERT OR REPLACE INTO ebay_product(gtin, epid, title, category_id, category_name) VALUES (?,?,?,?,?)",
+                [
+                    (
+                        p.gtin,
+                        p.epid or str(10**9 + int(p.gtin) % 10**9),
+                        p.title,
+                        p.category_id,
+                        p.category_name,
+                    )
+                    for p in body.products
+                ],
+            )
+        return {"products": len(body.products)}
 
     return r

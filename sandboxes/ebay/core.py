@@ -58,6 +58,13 @@ CREATE TABLE IF NOT EXISTS ebay_token (
     client_id TEXT NOT NULL,
     expires_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS ebay_product (
+    gtin TEXT PRIMARY KEY,
+    epid TEXT NOT NULL,
+    title TEXT NOT NULL,
+    category_id TEXT NOT NULL,
+    category_name TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS ebay_competitor (
     gtin TEXT NOT NULL,
     seller TEXT NOT NULL,
@@ -102,12 +109,20 @@ class EbayError(Exception):
         parameters: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
         key: str = "errors",
+        long_message: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.headers = headers or {}
         self.key = key
-        self.body = error_body(error_id, message, domain=domain, category=category, parameters=parameters)
+        self.body = error_body(
+            error_id,
+            message,
+            domain=domain,
+            category=category,
+            parameters=parameters,
+            long_message=long_message,
+        )
 
     def response(self) -> JSONResponse:
         return JSONResponse({self.key: self.body}, status_code=self.status, headers=self.headers)
@@ -120,8 +135,17 @@ def error_body(
     domain: str = "API_INVENTORY",
     category: str = "REQUEST",
     parameters: dict[str, str] | None = None,
+    long_message: str | None = None,
 ) -> list[dict[str, Any]]:
-    e: dict[str, Any] = {"errorId": error_id, "domain": domain, "category": category, "message": message}
+    """eBay's ErrorDetailV3: `longMessage` is there on every error eBay answers (clients show it to people); where
+    eBay's text is not known it repeats `message`, which is what eBay does for most request errors."""
+    e: dict[str, Any] = {
+        "errorId": error_id,
+        "domain": domain,
+        "category": category,
+        "message": message,
+        "longMessage": long_message or message,
+    }
     if parameters:
         e["parameters"] = [{"name": k, "value": v} for k, v in parameters.items()]
     return [e]

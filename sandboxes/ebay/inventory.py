@@ -61,6 +61,9 @@ def multi_status(responses: list[dict[str, Any]]) -> JSONResponse:
     return JSONResponse({"responses": responses}, status_code=200 if ok else 207)
 
 
+MAX_PAGE = 100  # getInventoryItems limit maximum (sell_inventory_v1_oas3.json)
+
+
 def router(sbx: EbaySandbox) -> APIRouter:
     r = APIRouter(prefix=INVENTORY, tags=["sell inventory"])
     db = sbx.db
@@ -74,8 +77,16 @@ def router(sbx: EbaySandbox) -> APIRouter:
             page = int(q.get("offset", "0"))  # a page number, as eBay documents it
         except ValueError:
             raise EbayError(400, 25706, "You have provided invalid pagination values.") from None
-        if not 1 <= limit <= 200 or page < 0:
-            raise EbayError(400, 25706, "You have provided invalid pagination values.")
+        if not 1 <= limit <= MAX_PAGE or page < 0:
+            # The spec: "an integer from 1 to 100". Refused rather than capped, so a client paging with a bigger
+            # limit learns it at once instead of silently skipping the records past each page's first 100.
+            raise EbayError(
+                400,
+                25706,
+                "You have provided invalid pagination values.",
+                parameters={"limit": str(limit), "offset": str(page)},
+                long_message=f"'limit' must be an integer from 1 to {MAX_PAGE} and 'offset' a page number from 0.",
+            )
         total = db.one("SELECT COUNT(*) AS n FROM ebay_item")["n"]
         rows = db.query("SELECT * FROM ebay_item ORDER BY sku LIMIT ? OFFSET ?", (limit, page * limit))
         base = f"{str(request.base_url).rstrip('/')}{INVENTORY}/inventory_item"

@@ -8,6 +8,7 @@ import re
 import secrets
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -154,7 +155,9 @@ def router(sbx: EbaySandbox) -> APIRouter:
                 "UPDATE ebay_offer SET sold_quantity = sold_quantity + ? WHERE offer_id = ?",
                 (req.quantity, offer["offer_id"]),
             )
-            order = _order_body(req, offer, json.loads(item["product"] or "{}").get("title"))
+            # eBay's sales record numbers count the seller's orders
+            sales_record = c.execute("SELECT COUNT(*) FROM ebay_order").fetchone()[0] + 1
+            order = _order_body(req, offer, json.loads(item["product"] or "{}").get("title"), sales_record)
             c.execute(
                 "INSERT INTO ebay_order(order_id, created_at, modified_at, body) VALUES (?,?,?,?)",
                 (order["orderId"], order["creationDate"], order["lastModifiedDate"], json.dumps(order)),
@@ -170,11 +173,28 @@ def router(sbx: EbaySandbox) -> APIRouter:
     return r
 
 
-def _order_body(req: BuyRequest, offer: Any, title: str | None) -> dict[str, Any]:
+BUYER_ADDRESS = {
+    "addressLine1": "2145 Hamilton Avenue",
+    "city": "San Jose",
+    "stateOrProvince": "CA",
+    "postalCode": "95125",
+    "countryCode": "US",
+}
+
+
+def _money(value: Decimal, currency: str) -> dict[str, str]:
+    return {"value": format(value.quantize(Decimal("0.01")), "f"), "currency": currency}
+
+
+def _order_body(req: BuyRequest, offer: Any, title: str | None, sales_record: int) -> dict[str, Any]:
+    """A Fulfillment API Order as getOrders returns it for a paid, not yet shipped single-line order."""
     now = now_iso()
     order_id = req.order_id or _order_id()
+    currency = offer["currency"] or "USD"
     unit = Decimal(offer["price"] or "0")
-    total = {"value": str(unit * req.quantity), "currency": offer["currency"] or "USD"}
+    total = _money(unit * req.quantity, currency)
+    zero = _money(Decimal(0), currency)
+    ship_by = datetime.now(UTC) + timedelta(days=3)
     return {
         "orderId": order_id,
         "legacyOrderId": order_id,
@@ -183,9 +203,48 @@ def _order_body(req: BuyRequest, offer: Any, title: str | None) -> dict[str, Any
         "orderFulfillmentStatus": "NOT_STARTED",
         "orderPaymentStatus": "PAID",
         "sellerId": SELLER,
-        "buyer": {"username": "sandbox_buyer"},
-        "pricingSummary": {"total": total},
+        "buyer": {
+            "username": "sandbox_buyer",
+            "taxAddress": {
+                k: BUYER_ADDRESS[k] for k in ("city", "stateOrProvince", "postalCode", "countryCode")
+            },
+        },
+        "pricingSummary": {"priceSubtotal": total, "deliveryCost": zero, "total": total},
         "cancelStatus": {"cancelState": "NONE_REQUESTED", "cancelRequests": []},
+        "paymentSummary": {
+            "totalDueSeller": total,
+            "refunds": [],
+            "payments": [
+                {
+                    "paymentMethod": "EBAY",
+                    "paymentReferenceId": uuid.uuid4().hex[:17].upper(),
+                    "paymentDate": now,
+                    "amount": total,
+                    "paymentStatus": "PAID",
+                }
+            ],
+        },
+        "fulfillmentStartInstructions": [
+            {
+                "fulfillmentInstructionsType": "SHIP_TO",
+                "minEstimatedDeliveryDate": _iso(ship_by + timedelta(days=2)),
+                "maxEstimatedDeliveryDate": _iso(ship_by + timedelta(days=5)),
+                "ebaySupportedFulfillment": False,
+                "shippingStep": {
+                    "shippingCarrierCode": "USPS",
+                    "shippingServiceCode": "USPSPriority",
+                    "shipTo": {
+                        "fullName": "Sandbox Buyer",
+                        "contactAddress": BUYER_ADDRESS,
+                        "primaryPhone": {"phoneNumber": "4085551234"},
+                        "email": "sandbox.buyer@members.ebay.com",
+                    },
+                },
+            }
+        ],
+        "fulfillmentHrefs": [],
+        "salesRecordReference": str(sales_record),
+        "totalFeeBasisAmount": total,
         "lineItems": [
             {
                 "lineItemId": str(10_000_000_000 + secrets.randbelow(10**9)),
@@ -194,10 +253,25 @@ def _order_body(req: BuyRequest, offer: Any, title: str | None) -> dict[str, Any
                 "title": title or req.sku,
                 "quantity": req.quantity,
                 "lineItemCost": total,
+                "total": total,
+                "deliveryCost": {"shippingCost": zero},
+                "soldFormat": "FIXED_PRICE",
+                "listingMarketplaceId": offer["marketplace_id"],
+                "purchaseMarketplaceId": offer["marketplace_id"],
                 "lineItemFulfillmentStatus": "NOT_STARTED",
+                "lineItemFulfillmentInstructions": {
+                    "shipByDate": _iso(ship_by),
+                    "minEstimatedDeliveryDate": _iso(ship_by + timedelta(days=2)),
+                    "maxEstimatedDeliveryDate": _iso(ship_by + timedelta(days=5)),
+                    "guaranteedDelivery": False,
+                },
             }
         ],
     }
+
+
+def _iso(t: datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
 
 def _notification(order: dict[str, Any], line: dict[str, Any]) -> dict[str, Any]:

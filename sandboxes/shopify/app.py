@@ -17,13 +17,21 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from merchflow.settings import Settings
 from sandboxes.common.app import build_sandbox_app
+from sandboxes.common.grants import grants_of
 from sandboxes.common.pages import ProductLookup, product_pages_router
-from sandboxes.common.state import FaultConfig, SandboxState, WebhookTarget, current_idempotency_key
+from sandboxes.common.state import (
+    FaultConfig,
+    SandboxState,
+    WebhookTarget,
+    current_idempotency_key,
+    faults_from_settings,
+)
 from sandboxes.common.webhooks import WebhookEmitter
-from sandboxes.shopify import db
+from sandboxes.shopify import bulk, consent, db
 from sandboxes.shopify.executor import Executor, is_mutation
 from sandboxes.shopify.sandbox_routes import sandbox_router
 from sandboxes.shopify.schema import API_VERSION
@@ -59,11 +67,34 @@ class TokenRequest(BaseModel):
     grant_type: str = ""
     client_id: str = ""
     client_secret: str = ""
+    code: str = ""  # authorization code grant (app installation, sandboxes/shopify/consent.py): no grant_type
 
 
 def api_router(state: SandboxState, emitter: WebhookEmitter, executor: Executor) -> APIRouter:
     r = APIRouter()
     store = state.store
+    grants = grants_of(state)
+
+    def uninstall(tokens: list[str]) -> None:
+        store.execute(f"DELETE FROM shp_token WHERE token IN ({','.join('?' * len(tokens))})", tokens)
+
+    grants.on_revoke(uninstall)
+
+    def offline_token(form: TokenRequest) -> JSONResponse:
+        code = grants.redeem_code(form.code, client_id=form.client_id)
+        if code is None:
+            return JSONResponse(
+                {"error": "invalid_request", "error_description": "The authorization code was not found or was already used"},
+                status_code=400,
+            )  # fmt: skip
+        token = grants.issue(
+            "access", client_id=form.client_id, scope=code["scope"], parent=code["token"], prefix="shpat_"
+        )
+        store.execute(
+            "INSERT INTO shp_token(token, client_id, expires_at) VALUES (?,?,?)",
+            (token, form.client_id, 1e12),
+        )  # offline tokens do not expire: they end when the app is uninstalled
+        return JSONResponse({"access_token": token, "scope": code["scope"]})
 
     @r.post(TOKEN_PATH)
     async def access_token(request: Request) -> JSONResponse:
@@ -72,6 +103,13 @@ def api_router(state: SandboxState, emitter: WebhookEmitter, executor: Executor)
             form = TokenRequest.model_validate_json(raw or b"{}")
         else:
             form = TokenRequest.model_validate(dict(await request.form()))
+        if form.code and not form.grant_type:
+            if not (
+                secrets.compare_digest(form.client_id, CLIENT_ID)
+                and secrets.compare_digest(form.client_secret, CLIENT_SECRET)
+            ):
+                return JSONResponse({"error": "invalid_client"}, status_code=400)
+            return offline_token(form)
         if form.grant_type != "client_credentials":
             return JSONResponse({"error": "unsupported_grant_type"}, status_code=400)
         if not (
@@ -91,6 +129,9 @@ def api_router(state: SandboxState, emitter: WebhookEmitter, executor: Executor)
 
     @r.post(GRAPHQL_PATH)
     async def graphql(request: Request) -> Response:
+        bulk.runner_of(state).base_url = str(request.base_url).rstrip(
+            "/"
+        )  # bulk results' URLs point back here
         token = request.headers.get("x-shopify-access-token", "")
         row = store.one("SELECT expires_at FROM shp_token WHERE token = ?", (token,)) if token else None
         if row is None or row["expires_at"] < time.time():
@@ -171,7 +212,12 @@ def build_app(
 
     def routers(state: SandboxState, emitter: WebhookEmitter) -> list[APIRouter]:
         holder.executor = Executor(state.store, state)
-        return [api_router(state, emitter, holder.executor), sandbox_router(state, emitter, holder.executor)]
+        return [
+            api_router(state, emitter, holder.executor),
+            consent.router(state, client_id=CLIENT_ID, client_secret=CLIENT_SECRET),
+            bulk.results_router(state),
+            sandbox_router(state, emitter, holder.executor),
+        ]
 
     def reset(state: SandboxState) -> None:
         state.store.execute("DELETE FROM shp_idempotency")
@@ -191,6 +237,15 @@ def build_app(
         reset=reset,
     )
     app.state.executor = holder.executor
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """Routing answers in Shopify's REST error shape ({"errors": "Not Found"}); /_sandbox keeps FastAPI's."""
+        if request.url.path.startswith("/_sandbox"):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        message = "Not Found" if exc.status_code == 404 else str(exc.detail)
+        return JSONResponse({"errors": message}, status_code=exc.status_code)
+
     app.include_router(
         product_pages_router(_page_lookup(app.state.sandbox.store), shop_name="Shopify sandbox")
     )
@@ -201,15 +256,7 @@ def build_app(
 
 def create_app(settings: Settings) -> FastAPI:
     sb = settings.sandbox
-    faults = FaultConfig(
-        error_rate=sb.error_rate,
-        rate_429=sb.rate_429,
-        retry_after_seconds=sb.retry_after_seconds,
-        latency_ms=sb.latency_ms,
-        timeout_rate=sb.timeout_rate,
-        lost_response_rate=sb.lost_response_rate,
-        rate_limits=sb.rate_limits,
-    )
+    faults = faults_from_settings(sb)
     target = f"{sb.webhook_base_url or settings.base_url}/api/v1/webhooks/shopify/sandbox"
     return build_app(
         db_path=settings.data_dir / "sandboxes" / "shopify.db",

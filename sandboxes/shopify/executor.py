@@ -23,7 +23,8 @@ from graphql import (
 
 from sandboxes.common.state import SandboxState
 from sandboxes.common.store import SandboxStore
-from sandboxes.shopify import inventory, mutations, queries
+from sandboxes.shopify import adjust, bulk, catalog, inventory, mutations, queries
+from sandboxes.shopify.coercion import literal_errors, variable_errors
 from sandboxes.shopify.cost import MAX_QUERY_COST, LeakyBucket, QueryCost
 from sandboxes.shopify.objects import Ctx
 from sandboxes.shopify.schema import subset_schema
@@ -32,12 +33,20 @@ _MUTATION = re.compile(r"^\s*(?:#[^\n]*\n\s*)*mutation\b")
 _attached = False
 
 
+_schema: Any = None
+
+
 def schema_with_resolvers() -> Any:
-    global _attached
-    schema = subset_schema()
+    global _attached, _schema
+    if _schema is None:
+        _schema = bulk.extended(subset_schema())  # + bulk operations (sandboxes/shopify/bulk.py)
+    schema = _schema
     if not _attached:  # resolvers read everything from the per-request context: attaching once is enough
         queries.attach(schema)
+        catalog.attach(schema)
         mutations.attach(schema)
+        adjust.attach(schema)
+        bulk.attach(schema)
         group = cast(GraphQLObjectType, schema.type_map["InventoryAdjustmentGroup"])
         group.fields["changes"].resolve = inventory.resolve_changes
         _attached = True
@@ -63,6 +72,8 @@ class Executor:
             try:
                 doc = parse(query)
                 errors = [dict(e.formatted) for e in validate(self.schema, doc)]
+                if not errors:
+                    errors = literal_errors(self.schema, doc)
             except GraphQLError as exc:
                 doc, errors = None, [dict(exc.formatted)]
             for e in errors:
@@ -96,6 +107,9 @@ class Executor:
                     {"message": "An operation name is required", "extensions": {"code": "BAD_REQUEST"}}
                 ]
             }, []
+        coercion = variable_errors(self.schema, op, variables or {})
+        if coercion:
+            return {"errors": coercion}, []
         fragments = {d.name.value: d for d in doc.definitions if isinstance(d, FragmentDefinitionNode)}
         coster = QueryCost(self.schema, op, fragments, variables or {})
         requested = coster.requested()

@@ -24,6 +24,13 @@ REASONS = {
 }  # fmt: skip
 
 
+def change_item(iid: int, sku: str | None, now: str) -> dict[str, Any]:
+    """The InventoryItem of an InventoryChange (its `variant` is resolved on demand, see catalog.resolve_item_variant)."""
+    return {"__typename": "InventoryItem", "id": db.gid("InventoryItem", iid), "legacyResourceId": str(iid),
+            "_iid": iid, "_levels": None, "sku": sku, "tracked": True, "requiresShipping": True,
+            "createdAt": now, "updatedAt": now}  # fmt: skip
+
+
 def _ue(code: str, field: list[str], message: str) -> dict[str, Any]:
     return {"code": code, "field": field, "message": message}
 
@@ -161,8 +168,7 @@ def set_quantities(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> d
             other: level[other] + delta,
         }  # setting one state moves the other by the same delta
         rows.append((after["available"], after["on_hand"], now, iid, db.LOCATION_ID))
-        item = {"__typename": "InventoryItem", "id": db.gid("InventoryItem", iid), "_iid": iid, "_levels": None,
-                "sku": skus.get(db.variant_id_of_item(iid)), "tracked": True}  # fmt: skip
+        item = change_item(iid, skus.get(db.variant_id_of_item(iid)), now)
         for n in (name, other):
             changes.append({"name": n, "delta": delta, "quantityAfterChange": after[n], "item": item,
                             "location": location_obj(), "ledgerDocumentUri": None})  # fmt: skip
@@ -173,6 +179,20 @@ def set_quantities(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> d
         )
     if not rows:
         return {"inventoryAdjustmentGroup": None, "userErrors": []}
+    group = commit(ctx, rows, effects, events, changes, input, now)
+    return {"inventoryAdjustmentGroup": group, "userErrors": []}
+
+
+def commit(
+    ctx: Ctx,
+    rows: list[tuple[int, int, str, int, int]],
+    effects: list[tuple[str, str, Any, Any]],
+    events: list[tuple[str, dict[str, Any]]],
+    changes: list[dict[str, Any]],
+    input: dict[str, Any],
+    now: str,
+) -> dict[str, Any]:
+    """Write new (available, on_hand) levels in one transaction; returns the InventoryAdjustmentGroup."""
     with ctx.store.tx() as c:
         c.executemany(
             "UPDATE shp_level SET available = ?, on_hand = ?, updated_at = ? WHERE inventory_item_id = ? AND location_id = ?",
@@ -197,7 +217,7 @@ def set_quantities(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> d
         "referenceDocumentUri": input.get("referenceDocumentUri"),
         "_changes": changes,
     }
-    return {"inventoryAdjustmentGroup": group, "userErrors": []}
+    return group
 
 
 def resolve_changes(

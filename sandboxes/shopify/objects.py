@@ -28,8 +28,21 @@ class Ctx:
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
+LOCATION_CREATED_AT = "2024-01-15T09:00:00Z"
+
+
 def location_obj() -> dict[str, Any]:
-    return {"__typename": "Location", "id": db.LOCATION_GID, "name": db.LOCATION_NAME, "isActive": True}
+    return {
+        "__typename": "Location",
+        "id": db.LOCATION_GID,
+        "legacyResourceId": str(db.LOCATION_ID),
+        "name": db.LOCATION_NAME,
+        "isActive": True,
+        "fulfillsOnlineOrders": True,
+        "hasActiveInventory": True,
+        "createdAt": LOCATION_CREATED_AT,
+        "updatedAt": LOCATION_CREATED_AT,
+    }
 
 
 def product_obj(row: sqlite3.Row, prefix: str = "") -> dict[str, Any]:
@@ -38,6 +51,7 @@ def product_obj(row: sqlite3.Row, prefix: str = "") -> dict[str, Any]:
     return {
         "__typename": "Product",
         "id": db.gid("Product", pid),
+        "legacyResourceId": str(pid),
         "_pid": pid,
         "title": row["product_title"] if prefix else row["title"],
         "handle": row["handle"],
@@ -88,6 +102,8 @@ def variant_obj(row: sqlite3.Row, levels: dict[tuple[int, int], sqlite3.Row] | N
     variant: dict[str, Any] = {
         "__typename": "ProductVariant",
         "id": db.gid("ProductVariant", vid),
+        "legacyResourceId": str(vid),
+        "displayName": f"{row['product_title']} - {row['title']}",
         "_vid": vid,
         "sku": row["sku"],
         "barcode": row["barcode"],
@@ -101,14 +117,16 @@ def variant_obj(row: sqlite3.Row, levels: dict[tuple[int, int], sqlite3.Row] | N
     variant["inventoryItem"] = {
         "__typename": "InventoryItem",
         "id": db.gid("InventoryItem", iid),
+        "legacyResourceId": str(iid),
         "_iid": iid,
         "_levels": mine,
         "sku": row["sku"],
         "tracked": bool(row["tracked"]),
+        "requiresShipping": True,
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
         "variant": variant,
     }
-    if mine is not None:
-        variant["inventoryQuantity"] = sum(lv["available"] for lv in mine.values())
     return variant
 
 
@@ -210,7 +228,8 @@ def search_sql(
             if col is None:
                 ands.append("0 = 1")
                 continue
-            ands.append(f"{col} {op} ?")
+            # a column, or a template with the operator's place when the field lives elsewhere (a subquery)
+            ands.append(col.format(op=op) if "{op}" in col else f"{col} {op} ?")
             params.append(normalise.get(fname, str)(value))
         ors.append("(" + " AND ".join(ands) + ")")
     return "(" + " OR ".join(ors) + ")", params

@@ -45,7 +45,7 @@ def _ctx(info: GraphQLResolveInfo) -> Ctx:
     return info.context  # type: ignore[no-any-return]
 
 
-def _utc_text(value: str) -> str:
+def utc_text(value: str) -> str:
     """Search times may be dates or times with any offset; stored times are UTC with second precision (sort as text)."""
     try:
         dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -56,7 +56,7 @@ def _utc_text(value: str) -> str:
     return dt.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def _gid_int(kind: str) -> Any:
+def gid_int(kind: str) -> Any:
     def parse(value: str) -> int:
         if value.isdigit():
             return int(value)
@@ -125,7 +125,7 @@ def resolve_nodes(_: Any, info: GraphQLResolveInfo, ids: list[str]) -> list[dict
     return out
 
 
-def _keyset(
+def keyset(
     after: str | None, before: str | None, reverse: bool, id_col: str, value_col: str | None
 ) -> tuple[str, list[Any], str]:
     """Cursor paging on (sort value, id); `before` pages backwards."""
@@ -159,11 +159,11 @@ def resolve_product_variants(
     ctx = _ctx(info)
     size = page_args(first, last)
     value_col = {"SKU": "v.sku", "TITLE": "p.title"}.get(sortKey)
-    where, params, order = _keyset(after, before, reverse, "v.id", value_col)
+    where, params, order = keyset(after, before, reverse, "v.id", value_col)
     search, sparams = search_sql(
         parse_search(query),
         VARIANT_SEARCH,
-        {"product_id": _gid_int("Product"), "id": _gid_int("ProductVariant")},
+        {"product_id": gid_int("Product"), "id": gid_int("ProductVariant")},
     )
     rows = db.variants_where(
         ctx.store, f"{where} AND {search}", [*params, *sparams], order=order, limit=size + 1
@@ -195,11 +195,11 @@ def resolve_orders(
     ctx = _ctx(info)
     size = page_args(first, last)
     col = {"UPDATED_AT": "o.updated_at", "CREATED_AT": "o.created_at"}.get(sortKey)
-    where, params, order = _keyset(after, before, reverse, "o.id", col)
+    where, params, order = keyset(after, before, reverse, "o.id", col)
     search, sparams = search_sql(
         parse_search(query),
         ORDER_SEARCH,
-        {"updated_at": _utc_text, "created_at": _utc_text, "id": _gid_int("Order")},
+        {"updated_at": utc_text, "created_at": utc_text, "id": gid_int("Order")},
     )
     rows = ctx.store.query(
         f"SELECT * FROM shp_order o WHERE {where} AND {search} ORDER BY {order} LIMIT ?",
@@ -240,23 +240,6 @@ def resolve_variants_count(product: dict[str, Any], info: GraphQLResolveInfo) ->
         "SELECT COUNT(*) AS n FROM shp_variant WHERE product_id = ?", [product["_pid"]]
     )
     return {"count": row["n"] if row else 0}
-
-
-def resolve_product_variants_field(
-    product: dict[str, Any],
-    info: GraphQLResolveInfo,
-    first: int | None = None,
-    last: int | None = None,
-    **_: Any,
-) -> dict[str, Any]:
-    size = page_args(first, last)
-    ctx = _ctx(info)
-    rows = db.variants_where(ctx.store, "v.product_id = ?", [product["_pid"]], limit=size + 1)
-    levels = db.levels_for(ctx.store, [db.item_id(r["id"]) for r in rows])
-    objs = [variant_obj(r, levels) for r in rows[:size]]
-    return connection(
-        objs, has_next=len(rows) > size, has_previous=False, cursor=lambda o: db.encode_cursor(o["_vid"])
-    )
 
 
 def resolve_line_items(
@@ -305,6 +288,5 @@ def attach(schema: GraphQLSchema) -> None:
     t["InventoryLevel"].fields["quantities"].resolve = resolve_quantities
     t["InventoryLevel"].fields["item"].resolve = resolve_level_item
     t["Product"].fields["variantsCount"].resolve = resolve_variants_count
-    t["Product"].fields["variants"].resolve = resolve_product_variants_field
     t["Order"].fields["lineItems"].resolve = resolve_line_items
     t["LineItem"].fields["variant"].resolve = resolve_line_variant

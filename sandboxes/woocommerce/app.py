@@ -11,7 +11,8 @@ from merchflow.seed import DEMO_PRODUCTS
 from merchflow.settings import Settings
 from sandboxes.common.app import build_sandbox_app
 from sandboxes.common.pages import ProductLookup, product_pages_router
-from sandboxes.common.state import FaultConfig, SandboxState, WebhookTarget
+from sandboxes.common.state import SandboxState, WebhookTarget, faults_from_settings
+from sandboxes.woocommerce import consent
 from sandboxes.woocommerce.auth import WEBHOOK_SECRET
 from sandboxes.woocommerce.control import SeedListing, control_router, seed
 from sandboxes.woocommerce.db import SCHEMA
@@ -29,15 +30,7 @@ def create_app(
     site_url: str | None = None,
 ) -> FastAPI:
     sb = settings.sandbox
-    faults = FaultConfig(
-        error_rate=sb.error_rate,
-        rate_429=sb.rate_429,
-        retry_after_seconds=sb.retry_after_seconds,
-        latency_ms=sb.latency_ms,
-        timeout_rate=sb.timeout_rate,
-        lost_response_rate=sb.lost_response_rate,
-        rate_limits=sb.rate_limits,
-    )
+    faults = faults_from_settings(sb)
     hook_url = f"{sb.webhook_base_url or settings.base_url}/api/v1/webhooks/woocommerce/sandbox"
     holder: dict[str, WooSite] = {}
     url = site_url or sb.base_url("woocommerce")
@@ -45,7 +38,7 @@ def create_app(
 
     def routers(state: SandboxState, emitter):  # type: ignore[no-untyped-def]
         site = holder["site"] = WooSite(state, emitter, cfg, url)
-        return [products_router(site), orders_router(site), control_router(site)]
+        return [products_router(site), orders_router(site), control_router(site), consent.router(state)]
 
     def reset(state: SandboxState) -> None:
         state._buckets.clear()  # a fresh host-side rate-limit window

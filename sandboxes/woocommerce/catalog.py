@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from sandboxes.woocommerce.site import WooSite
 
 PRICE = re.compile(r"^\d+(\.\d+)?$")
+_NOT_DECIMAL = re.compile(r"\.(?![^.]+$)|[^0-9.-]")
 GLOBAL_ID = re.compile(r"^[0-9-]+$")  # WooCommerce 9.2+: digits and hyphens, unique per store
 PRODUCT_STATUSES = ("publish", "draft", "pending", "private")
 STOCK_STATUSES = ("instock", "outofstock", "onbackorder")
@@ -37,8 +38,20 @@ def merge_meta(raw: str, items: Any) -> str:
     return json.dumps(meta)
 
 
-def apply_fields(conn: sqlite3.Connection, row: dict[str, Any], fields: dict[str, Any]) -> None:
-    """Validate and apply a product / variation update to `row` in place; raise WooError on refusal."""
+def wc_format_decimal(value: str) -> str:
+    """What WooCommerce stores for a price string (wc_format_decimal): digits, the last dot and minus signs are kept,
+    everything else dropped; "abc" becomes "", "12,50" becomes "1250"."""
+    return _NOT_DECIMAL.sub("", value.strip())
+
+
+def apply_fields(
+    conn: sqlite3.Connection, row: dict[str, Any], fields: dict[str, Any], *, strict_prices: bool = False
+) -> None:
+    """Validate and apply a product / variation update to `row` in place; raise WooError on refusal.
+
+    A price that is a string but no decimal is stored the way a real store stores it (wc_format_decimal), unless
+    `strict_prices` (sandbox knob) refuses it. `stock_quantity` only counts while stock is managed: a real store
+    ignores it (and forgets the count) when manage_stock is false after the update."""
     variation = row["type"] == "variation"
     if "name" in fields and not variation:
         row["name"] = str(fields["name"])
@@ -50,7 +63,9 @@ def apply_fields(conn: sqlite3.Connection, row: dict[str, Any], fields: dict[str
             if not isinstance(value, str):
                 raise invalid_param(name, f"{name} is not of type string.")
             if value and not PRICE.match(value):
-                raise invalid_param(name, f"{name} is not a valid decimal number.")
+                if strict_prices:
+                    raise invalid_param(name, f"{name} is not a valid decimal number.")
+                value = wc_format_decimal(value)
             row[name] = value
     if "sku" in fields:
         sku = str(fields["sku"] or "") or None
@@ -75,6 +90,10 @@ def apply_fields(conn: sqlite3.Connection, row: dict[str, Any], fields: dict[str
         qty = fields["stock_quantity"]
         if isinstance(qty, bool) or not isinstance(qty, int):
             raise invalid_param("stock_quantity", "stock_quantity is not of type integer.")
+    if not row.get("manage_stock"):
+        row["stock_quantity"] = None
+    elif "stock_quantity" in fields:
+        qty = fields["stock_quantity"]
         if qty < 0:
             # Sandbox policy: real Woo stores negative stock when backorders are allowed; this store has them off.
             raise WooError(
@@ -139,7 +158,7 @@ class Catalog:
                     if kind not in (*PRODUCT_TYPES, "variation"):
                         raise invalid_param("type", f"type is not one of {', '.join(PRODUCT_TYPES)}.")
                     row = _blank(kind, parent_id or 0, ts)
-                    apply_fields(conn, row, fields)
+                    apply_fields(conn, row, fields, strict_prices=self.site.config.strict_prices)
                 except WooError as exc:
                     out.append({"id": 0, "error": exc.body()})
                     continue
@@ -178,7 +197,7 @@ class Catalog:
                     continue
                 before = {f: row[f] for f in MUTABLE}
                 try:
-                    apply_fields(conn, row, fields)
+                    apply_fields(conn, row, fields, strict_prices=self.site.config.strict_prices)
                 except WooError as exc:
                     row.update(before)
                     out.append({"id": oid, "error": exc.body()})

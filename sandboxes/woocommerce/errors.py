@@ -44,12 +44,25 @@ class WooError(Exception):
         return json_response(self.body(), status=self.status, headers=self.headers)
 
 
+# WordPress's code for each kind of schema refusal (rest_validate_value_from_schema), keyed by its message wording
+DETAIL_CODES = (
+    ("is not of type", "rest_invalid_type"),
+    ("is not one of", "rest_not_in_enum"),
+    ("is a required property", "rest_property_required"),
+    ("must be", "rest_out_of_bounds"),
+    ("Invalid date", "rest_invalid_date"),
+)
+
+
 def invalid_param(name: str, reason: str) -> WooError:
+    """WordPress's answer to a parameter that fails its schema: `params` holds the message per parameter and
+    `details` the underlying error (code, message, data) per parameter, as WordPress >= 5.7 sends them."""
+    code = next((c for words, c in DETAIL_CODES if words in reason), "rest_invalid_param")
     return WooError(
         400,
         "rest_invalid_param",
         f"Invalid parameter(s): {name}",
-        data={"params": {name: reason}, "details": {}},
+        data={"params": {name: reason}, "details": {name: {"code": code, "message": reason, "data": None}}},
     )
 
 

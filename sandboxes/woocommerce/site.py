@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from sandboxes.common.state import SandboxState
 from sandboxes.common.webhooks import WebhookEmitter
 from sandboxes.woocommerce.auth import WEBHOOK_SECRET, authenticate
+from sandboxes.woocommerce.consent import approved_keys
 from sandboxes.woocommerce.errors import WooError
 
 # Webhook ids as a store would have them configured (one webhook per topic)
@@ -34,6 +35,12 @@ class WooSandboxConfig(BaseModel):
         default_factory=lambda: ["order.created", "order.updated", "product.updated"]
     )
     currency: str = "USD"
+    # Auth as on a store served over HTTPS: HTTP Basic and query-string keys are accepted (plus OAuth 1.0a, which a
+    # real store accepts either way). false: a plain-http store, where WooCommerce only takes OAuth 1.0a signatures.
+    https: bool = True
+    # A real store stores a non-decimal regular_price / sale_price through wc_format_decimal ("abc" -> "");
+    # true refuses it with rest_invalid_param instead (stricter than WooCommerce)
+    strict_prices: bool = False
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -85,6 +92,7 @@ class WooSite:
         self.config = config
         self.url = url.rstrip("/")
         self.hooks = WooHooks(self)
+        self.nonces: dict[str, float] = {}  # OAuth 1.0a nonces seen in the timestamp window
         self.catalog = Catalog(self)
         self.sales = Sales(self)
 
@@ -99,4 +107,12 @@ class WooSite:
                 f"Too many requests. Please wait {seconds} seconds before trying again.",
                 headers={"Retry-After": str(seconds)},
             )
-        authenticate(request, action, strip_authorization=self.config.strip_authorization)
+        authenticate(
+            request,
+            action,
+            strip_authorization=self.config.strip_authorization,
+            https=self.config.https,
+            site_url=self.url,
+            nonces=self.nonces,
+            approved=approved_keys(self.state),
+        )

@@ -14,14 +14,15 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.catalog import CatalogActivities
-from merchflow.blobs import FileBlobStore
+from activities.catalog.activities import CatalogActivities
+from connectors.blobs.local import LocalBlobStore
 from merchflow.db.engine import make_engine
 from merchflow.settings import Settings, TemporalSettings
 from tests.conftest import make_token
 from workers.deps import Deps
-from workers.registry import MAIN_QUEUE, activity_callables
-from workflows.catalog_import import CatalogImportWorkflow
+from workers.registry import activity_callables
+from workflows.catalog.contract import TASK_QUEUE as MAIN_QUEUE
+from workflows.catalog.imports import CatalogImportWorkflow
 
 
 @pytest.fixture
@@ -44,7 +45,7 @@ def api_settings(tmp_path: Path, db_url: str) -> Settings:
 async def running_worker(settings: Settings, client: Client) -> AsyncIterator[Worker]:
     """A worker for the catalog workflow on the queue the API starts it on."""
     engine = make_engine(settings.sqlalchemy_url)
-    deps = Deps(settings=settings, engine=engine, blobs=FileBlobStore(settings.blob_dir))
+    deps = Deps(settings=settings, engine=engine, blobs=LocalBlobStore(settings.blob_dir))
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
         worker = Worker(
             client,

@@ -8,12 +8,12 @@ import pytest
 import sqlalchemy as sa
 from temporalio.testing import ActivityEnvironment
 
-from activities import catalog_repo
-from activities.catalog import CatalogActivities
-from activities.catalog_types import BatchInput, BatchResult, FinishInput, PrepareInput
-from merchflow.blobs import FileBlobStore
+from activities.catalog import repository as catalog_repo
+from activities.catalog.activities import CatalogActivities
+from connectors.blobs.local import LocalBlobStore
 from merchflow.settings import Settings
 from workers.deps import Deps
+from workflows.catalog.contract import BatchInput, BatchResult, FinishInput, PrepareInput
 
 CSV = (
     "sku,name,cost,price,colour\n"
@@ -28,15 +28,15 @@ CSV = (
 @pytest.fixture
 def acts(engine: sa.Engine, tmp_path: Path) -> CatalogActivities:
     settings = Settings(_env_file=None, environment="test", data_dir=tmp_path / "data")  # type: ignore[call-arg]
-    return CatalogActivities(Deps(settings=settings, engine=engine, blobs=FileBlobStore(settings.blob_dir)))
+    return CatalogActivities(Deps(settings=settings, engine=engine, blobs=LocalBlobStore(settings.blob_dir)))
 
 
 def put(acts: CatalogActivities, key: str, text: str) -> None:
-    acts.blobs.path(key).write_bytes(text.encode())
+    acts.blobs.put(key, text.encode())
 
 
 def prepare(acts: CatalogActivities, import_id: str, key: str) -> int:
-    size = acts.blobs.path(key).stat().st_size
+    size = len(acts.blobs.get(key))
     result = ActivityEnvironment().run(
         acts.prepare,
         PrepareInput(

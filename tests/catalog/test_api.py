@@ -68,6 +68,7 @@ async def test_good_file_is_imported_and_reported(
         "inserted": 3,
         "updated": 0,
         "unchanged": 0,
+        "stock_set": 0,
     }
     assert done["progress"]["percent"] == 100.0 and done["finished_at"]
     assert done["report"]["total"] == 0

@@ -8,13 +8,7 @@ from itertools import islice
 
 import pytest
 
-from domain.catalog import (
-    IssueCode,
-    Severity,
-    check_header,
-    normalise_row,
-)
-from domain.catalog_records import (
+from domain.catalog.records import (
     CatalogFileError,
     DuplicateSkus,
     changed_products,
@@ -22,6 +16,12 @@ from domain.catalog_records import (
     iter_jsonl_records,
     read_csv_header,
     validate_batch,
+)
+from domain.catalog.rows import (
+    IssueCode,
+    Severity,
+    check_header,
+    normalise_row,
 )
 from domain.identifiers import normalise_asin, normalise_ean, normalise_isbn, normalise_mpn, normalise_upc
 

@@ -18,9 +18,10 @@ import sqlalchemy as sa
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
-from activities.catalog_types import CatalogImportInput
 from merchflow.db.engine import make_engine
-from workflows.catalog_import import CatalogImportWorkflow, workflow_id_for
+from workflows.catalog.contract import CatalogImportInput
+from workflows.catalog.contract import import_workflow_id as workflow_id_for
+from workflows.catalog.imports import CatalogImportWorkflow
 
 ROWS, DUPLICATES, INVALID, BATCH = 6000, 15, 12, 100
 

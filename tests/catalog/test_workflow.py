@@ -13,23 +13,24 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.catalog import CatalogActivities
-from activities.catalog_types import CatalogImportInput, CatalogImportResult
-from merchflow.blobs import FileBlobStore
+from activities.catalog.activities import CatalogActivities
+from connectors.blobs.local import LocalBlobStore
 from merchflow.settings import Settings
 from workers.deps import Deps
 from workers.registry import activity_callables
-from workflows.catalog_import import CatalogImportWorkflow, workflow_id_for
+from workflows.catalog.contract import CatalogImportInput, CatalogImportResult
+from workflows.catalog.contract import import_workflow_id as workflow_id_for
+from workflows.catalog.imports import CatalogImportWorkflow
 
 
 @pytest.fixture
-def blobs(tmp_path: Path) -> FileBlobStore:
-    return FileBlobStore(tmp_path / "blobs")
+def blobs(tmp_path: Path) -> LocalBlobStore:
+    return LocalBlobStore(tmp_path / "blobs")
 
 
 @pytest.fixture
 async def worker(
-    temporal_env: WorkflowEnvironment, task_queue: str, sqlite_engine: sa.Engine, blobs: FileBlobStore
+    temporal_env: WorkflowEnvironment, task_queue: str, sqlite_engine: sa.Engine, blobs: LocalBlobStore
 ) -> AsyncIterator[Worker]:
     settings = Settings(_env_file=None, environment="test")  # type: ignore[call-arg]
     acts = CatalogActivities(Deps(settings=settings, engine=sqlite_engine, blobs=blobs))
@@ -48,7 +49,7 @@ async def worker(
 async def run_import(
     client: Client,
     task_queue: str,
-    blobs: FileBlobStore,
+    blobs: LocalBlobStore,
     content: str | bytes | None,
     fmt: str = "csv",
     **kw: object,
@@ -58,7 +59,7 @@ async def run_import(
     key = f"{import_id}.{fmt}"
     data = content.encode() if isinstance(content, str) else content
     if data is not None:
-        blobs.path(key).write_bytes(data)
+        blobs.put(key, data)
     inp = CatalogImportInput(
         import_id=import_id,
         blob_key=key,
@@ -84,7 +85,7 @@ async def test_import_runs_in_batches_across_continue_as_new(
     temporal_env: WorkflowEnvironment,
     task_queue: str,
     worker: Worker,
-    blobs: FileBlobStore,
+    blobs: LocalBlobStore,
     sqlite_engine: sa.Engine,
 ) -> None:
     client = temporal_env.client
@@ -124,7 +125,7 @@ async def test_json_lines_import(
     temporal_env: WorkflowEnvironment,
     task_queue: str,
     worker: Worker,
-    blobs: FileBlobStore,
+    blobs: LocalBlobStore,
     sqlite_engine: sa.Engine,
 ) -> None:
     content = (
@@ -147,7 +148,7 @@ async def test_a_file_without_required_columns_fails_with_a_report(
     temporal_env: WorkflowEnvironment,
     task_queue: str,
     worker: Worker,
-    blobs: FileBlobStore,
+    blobs: LocalBlobStore,
     sqlite_engine: sa.Engine,
 ) -> None:
     _, result, _ = await run_import(temporal_env.client, task_queue, blobs, "sku,title\nA,Alpha\n")
@@ -165,7 +166,7 @@ async def test_a_file_without_required_columns_fails_with_a_report(
 
 
 async def test_unreadable_or_missing_files_fail_cleanly(
-    temporal_env: WorkflowEnvironment, task_queue: str, worker: Worker, blobs: FileBlobStore
+    temporal_env: WorkflowEnvironment, task_queue: str, worker: Worker, blobs: LocalBlobStore
 ) -> None:
     # the API refuses such files; a workflow started by another client must still end with a clear message
     _, result, _ = await run_import(

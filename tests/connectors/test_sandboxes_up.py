@@ -1,6 +1,6 @@
 """`merchflow sandboxes` (what `merchflow up` starts) in a real subprocess on free ports: every sandbox answers, and
 the demo accounts `seed-demo` creates reach the demo catalog through their adapters with no configuration beyond
-the ports (issue 3: "make up starts them and seeds them with the demo catalog; the adapters are configured against
+the ports ("make up starts them and seeds them with the demo catalog; the adapters are configured against
 them by default")."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from merchflow.db.models import MarketplaceListing
 from merchflow.seed import DEMO_ACCOUNT, DEMO_MARKETPLACES, DEMO_PRODUCTS, seed_demo
 from merchflow.settings import Settings
 from merchflow.startup import extra_children
-from sandboxes.run import HEALTH_PATH
+from sandboxes.run import HEALTH_PATH, SANDBOXES
 from tests.support.servers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -134,7 +134,7 @@ async def test_sandboxes_serve_the_demo_catalog_to_the_demo_accounts(
 def test_up_starts_the_sandboxes_before_the_worker_unless_disabled(tmp_settings: Settings) -> None:
     (spec,) = [c for c in extra_children(tmp_settings) if c.name == "sandboxes"]
     assert spec.argv[-1] == "sandboxes" and spec.tier == 1
-    assert set(spec.ports) == {tmp_settings.sandbox.port(mp) for mp in DEMO_MARKETPLACES}
+    assert set(spec.ports) == {tmp_settings.sandbox.port(name) for name in SANDBOXES}
     assert spec.ready_url is not None and spec.ready_url.endswith(HEALTH_PATH)
     tmp_settings.sandbox.enabled = False
     assert [c for c in extra_children(tmp_settings) if c.name == "sandboxes"] == []

@@ -18,26 +18,27 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.decisions import DecisionActivities
-from domain.decisions import Proposal
-from merchflow.blobs import FileBlobStore
-from merchflow.db.decisions import DecisionPolicyRow
+from activities.decisions.activities import DecisionActivities
+from activities.decisions.tables import DecisionPolicyRow
+from connectors.blobs.local import LocalBlobStore
+from domain.decisions.rules import Proposal
 from merchflow.db.engine import make_engine, session_scope
 from merchflow.db.migrate import upgrade
 from merchflow.db.models import Product
 from merchflow.settings import Settings
+from workers.build import decision_handlers
 from workers.deps import Deps
-from workers.registry import activity_callables
-from workflows.decision import WORKFLOWS
+from workers.registry import FEATURES, activity_callables, feature
 
-_registered: set[int] = set()
+WORKFLOWS = feature("decisions").workflow_classes()
 
 
 @pytest.fixture
 async def ts_env(time_skipping_env: WorkflowEnvironment) -> WorkflowEnvironment:
     """The shared time-skipping server with the DecisionStatus search attribute registered (the decision
     workflow keeps it current; an unknown attribute would fail its workflow tasks)."""
-    if id(time_skipping_env) not in _registered:
+    # a flag on the server's environment itself: ids of collected objects are reused by later ones
+    if not getattr(time_skipping_env, "_decision_status_registered", False):
         try:
             await time_skipping_env.client.operator_service.add_search_attributes(
                 AddSearchAttributesRequest(
@@ -48,7 +49,7 @@ async def ts_env(time_skipping_env: WorkflowEnvironment) -> WorkflowEnvironment:
         except Exception as exc:  # registered by an earlier test module
             if "already" not in str(exc).lower():
                 raise
-        _registered.add(id(time_skipping_env))
+        time_skipping_env._decision_status_registered = True  # type: ignore[attr-defined]
     return time_skipping_env
 
 
@@ -73,7 +74,15 @@ def dec_engine(dec_settings: Settings) -> Iterator[sa.Engine]:
 
 @pytest.fixture
 def deps(dec_settings: Settings, dec_engine: sa.Engine) -> Deps:
-    return Deps(settings=dec_settings, engine=dec_engine, blobs=FileBlobStore(dec_settings.blob_dir))
+    return with_handlers(
+        Deps(settings=dec_settings, engine=dec_engine, blobs=LocalBlobStore(dec_settings.blob_dir))
+    )
+
+
+def with_handlers(deps: Deps) -> Deps:
+    """The decision actions every feature registers, as the worker's composition root wires them."""
+    deps.decision_handlers = decision_handlers(deps, FEATURES)
+    return deps
 
 
 _executor = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="dec-test")
@@ -153,8 +162,8 @@ async def dec_api(api_env_settings: Settings, temporal_env: WorkflowEnvironment)
 
     app = create_app(api_env_settings, temporal_client=temporal_env.client)
     engine = app.state.engine
-    worker_deps = Deps(
-        settings=api_env_settings, engine=engine, blobs=FileBlobStore(api_env_settings.blob_dir)
+    worker_deps = with_handlers(
+        Deps(settings=api_env_settings, engine=engine, blobs=LocalBlobStore(api_env_settings.blob_dir))
     )
     worker = make_worker(temporal_env.client, worker_deps, api_env_settings.task_queue("main"))
     async with worker:

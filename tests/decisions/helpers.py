@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import sqlalchemy as sa
 from sqlmodel import col, select
 from temporalio.client import WorkflowHandle
 
+from activities.decisions.tables import Decision
 from merchflow.db.engine import read_session
-from merchflow.db.models import AuditLog, Decision
-from merchflow.decisions.payloads import DecisionState
+from merchflow.db.models import AuditLog
+from workflows.decisions.contract import DecisionState
 
 
-async def wait_state(handle: WorkflowHandle, predicate, attempts: int = 400) -> DecisionState:  # type: ignore[type-arg]
-    """Polls the `state` query until predicate(state) holds (the workflow runs on its own)."""
+async def wait_state(handle: WorkflowHandle, predicate, timeout: float = 90) -> DecisionState:  # type: ignore[type-arg]
+    """Polls the `state` query until predicate(state) holds (the workflow runs on its own); a deadline in seconds,
+    not a count of polls, so a loaded machine waits longer instead of failing."""
     state = None
-    for _ in range(attempts):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         try:
             state = await handle.query("state", result_type=DecisionState)
             if predicate(state):
@@ -24,7 +28,7 @@ async def wait_state(handle: WorkflowHandle, predicate, attempts: int = 400) -> 
         except Exception:  # the first workflow task has not run yet
             pass
         await asyncio.sleep(0.05)
-    raise AssertionError(f"state never matched; last: {state}")
+    raise AssertionError(f"state never matched in {timeout:g} s; last: {state}")
 
 
 def audit_actions(engine: sa.Engine, decision_id: str) -> list[str]:
@@ -59,7 +63,7 @@ async def wait_idle(handle: WorkflowHandle, attempts: int = 400) -> None:  # typ
 
 
 async def wait_outbox(engine: sa.Engine, decision_id: str, status: str, attempts: int = 400) -> None:
-    from merchflow.db.decisions import NotificationOutbox
+    from activities.decisions.tables import NotificationOutbox
 
     for _ in range(attempts):
         with read_session(engine) as s:

@@ -13,6 +13,9 @@ from merchflow.db.models import Product
 from merchflow.temporal import DECISION_STATUS
 from tests.conftest import make_token
 from tests.decisions.conftest import add_product, new_id, price_proposal
+from workers.registry import decision_types
+
+KNOWN = "known types: " + ", ".join(sorted(decision_types()))
 
 
 def _auth(token: str) -> dict[str, str]:
@@ -84,8 +87,13 @@ async def test_propose_list_approve_and_history(dec_api) -> None:  # type: ignor
     assert detail["history"][1]["actor"] == "alice" and detail["history"][1]["details"]["comment"] == "fine"
     assert _price(engine, sku) == Decimal("19.00")
     # operators filter by DecisionStatus in the Temporal UI: it follows the decision
+    # (the row is written by the activity just before the workflow upserts the attribute: wait for it)
     temporal = client.app.state.temporal.client
-    described = await temporal.get_workflow_handle(f"decision-{did}").describe()
+    for _ in range(300):
+        described = await temporal.get_workflow_handle(f"decision-{did}").describe()
+        if described.typed_search_attributes.get(DECISION_STATUS) == "executed":
+            break
+        await asyncio.sleep(0.05)
     assert described.typed_search_attributes.get(DECISION_STATUS) == "executed"
     late = await client.post(
         f"/api/v1/decisions/{did}/reject", json={"expected_version": 1}, headers=approver
@@ -160,7 +168,12 @@ async def test_policies_admin_only(dec_api) -> None:  # type: ignore[no-untyped-
         _auth(make_token(engine, "approver")),
     )
     listed = (await client.get("/api/v1/decision-policies", headers=approver)).json()
-    assert {p["decision_type"] for p in listed} >= {"price_change", "listing_publish", "purchase"}
+    # only types some feature acts on (each registered with its action by a feature)
+    assert [p["decision_type"] for p in listed] == sorted(decision_types())
+    assert {"price_change", "listing_publish", "purchase"} <= set(decision_types())
+    junk = {"decision_type": "price-change", "mode": "manual"}
+    r = await client.put("/api/v1/decision-policies", json=junk, headers=admin)
+    assert r.status_code == 422 and KNOWN in r.json()["error"]["message"]
     body = {
         "decision_type": "price_change",
         "mode": "full-auto",
@@ -233,3 +246,81 @@ async def test_bulk_rows_approved_in_one_call_execute_in_one_batch_workflow(dec_
         f"/api/v1/decisions/{items[0]['decision_id']}/reject", json={"expected_version": 1}, headers=approver
     )
     assert one.status_code == 200 and one.json()["status"] == "rejected"
+
+
+NOT_MONEY = ["Infinity", "-Infinity", "NaN", "1e30", 1e30, "-1", "0", "0.00001", "lots"]
+
+
+async def test_unknown_decision_types_are_refused_at_proposal_time(dec_api) -> None:  # type: ignore[no-untyped-def]
+    client, engine, _ = dec_api
+    op = _auth(make_token(engine, "operator"))
+    for decision_type in ("price-change", "listing-publish", "x" * 40):
+        proposal = {**price_proposal("SKU-T").model_dump(mode="json"), "decision_type": decision_type}
+        did = new_id()
+        r = await client.post(
+            "/api/v1/decisions", json={"decision_id": did, "proposal": proposal}, headers=op
+        )
+        assert r.status_code == 422, (decision_type, r.text)
+        error = r.json()["error"]
+        assert "unknown decision type" in error["message"] and KNOWN in error["message"]
+        assert error["details"][0]["location"] == "body.proposal.decision_type"
+        # nothing was started: no workflow to wait for an approval that would do nothing
+        temporal = client.app.state.temporal.client
+        try:
+            await temporal.get_workflow_handle(f"decision-{did}").describe()
+            raise AssertionError("a workflow was started for an unknown type")
+        except Exception as exc:
+            assert "not found" in str(exc).lower()
+    good = {"decision_id": "bulk-ok", "proposal": price_proposal("SKU-T").model_dump(mode="json")}
+    bad = {"decision_id": "bulk-bad", "proposal": {**good["proposal"], "decision_type": "listing-publish"}}
+    r = await client.post("/api/v1/decisions/bulk", json={"items": [good, bad]}, headers=op)
+    assert (
+        r.status_code == 422
+        and r.json()["error"]["details"][0]["location"] == "body.items.1.proposal.decision_type"
+    )
+    listed = (await client.get("/api/v1/decisions?status=all", headers=op)).json()
+    assert not {"bulk-ok", "bulk-bad"} & {i["id"] for i in listed["items"]}  # all or nothing
+
+
+async def test_money_that_is_not_money_is_refused_everywhere(dec_api) -> None:  # type: ignore[no-untyped-def]
+    client, engine, _ = dec_api
+    op, approver = _auth(make_token(engine, "operator")), _auth(make_token(engine, "approver"))
+    sku = new_id("SKU")
+    add_product(engine, sku, price="20.00")
+    # proposals: single (workflow) and bulk (rows)
+    for value in NOT_MONEY:
+        proposal = {**price_proposal(sku).model_dump(mode="json"), "proposed": {"price": value}}
+        r = await client.post("/api/v1/decisions", json={"proposal": proposal}, headers=op)
+        assert r.status_code == 422 and "proposed.price" in r.text, (value, r.text)
+        r = await client.post(
+            "/api/v1/decisions/bulk",
+            json={"items": [{"decision_id": new_id(), "proposal": proposal}]},
+            headers=op,
+        )
+        assert r.status_code == 422 and "proposed.price" in r.text, (value, r.text)
+    # edits of a workflow-backed decision and of a bulk row
+    did = new_id()
+    body = {"decision_id": did, "proposal": price_proposal(sku).model_dump(mode="json")}
+    assert (await client.post("/api/v1/decisions", json=body, headers=op)).status_code == 202
+    row = {"decision_id": new_id("row"), "proposal": price_proposal(sku).model_dump(mode="json")}
+    assert (await client.post("/api/v1/decisions/bulk", json={"items": [row]}, headers=op)).status_code == 200
+    await _until(client, f"/api/v1/decisions/{did}", op, lambda b: b["decision"]["status"] == "pending")
+    for target in (did, row["decision_id"]):
+        for value in NOT_MONEY:
+            r = await client.post(
+                f"/api/v1/decisions/{target}/edit",
+                json={"expected_version": 1, "value": {"price": value}},
+                headers=approver,
+            )
+            message = r.json()["error"]["message"]
+            assert r.status_code == 422 and message.startswith("price "), (target, value, r.text)
+            assert "InvalidOperation" not in message and "<class" not in message
+        detail = (await client.get(f"/api/v1/decisions/{target}", headers=op)).json()["decision"]
+        assert (detail["status"], detail["proposed"]) == ("pending", {"price": "19.00"})
+    assert _price(engine, sku) == Decimal("20.00")
+    # JSON's own non-finite literals are refused the same way
+    raw = b'{"expected_version": 1, "value": {"price": Infinity}}'
+    r = await client.post(
+        f"/api/v1/decisions/{did}/edit", content=raw, headers={**approver, "content-type": "application/json"}
+    )
+    assert r.status_code == 422  # refused as JSON already (the API reads strict JSON)

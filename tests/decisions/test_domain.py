@@ -7,9 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from domain.decisions import (
+from domain.decisions.rules import (
     FINAL_STATUSES,
     TRANSITIONS,
+    ExpectedEffect,
     GuardRails,
     InvalidTransition,
     Policy,
@@ -18,6 +19,7 @@ from domain.decisions import (
     check_decide,
     confidence_bucket,
     default_policy,
+    effect_of,
     evaluate,
     next_deadline,
     next_status,
@@ -78,7 +80,7 @@ def test_autonomy_matrix(mode: str, confidence: float, tripped: bool, expected: 
 def test_guard_rail_messages_and_below_cost() -> None:
     policy = Policy(decision_type="price_change", mode="full-auto", guardrails=RAILS)
     hits = evaluate(price(0.99, new="40.00", cost="50"), policy).guardrail_hits
-    assert hits == ["price change 60.0% exceeds 10%", "new price 40.00 is below cost 50"]
+    assert hits == ["price change 60.0% exceeds 10%", "new price 40.00 is below cost 50.00"]
     quantity = Proposal(
         decision_type="purchase", subject="O", proposed={"quantity": 100, "unit_cost": "6"}, confidence=0.99
     )
@@ -137,7 +139,7 @@ def test_check_decide() -> None:
     stale = check_decide(role="approver", **{**ok, "expected_version": 1})
     assert stale is not None and stale.code == "conflict" and "now version 2" in stale.message
     done = check_decide(role="approver", **{**ok, "status": "approved"}, decided_by="alice", decided_at=T0)
-    assert done is not None and done.message == "already approved by alice at 2026-01-05T09:00:00+00:00"
+    assert done is not None and done.message == "already approved by alice at 2026-01-05 09:00 UTC"
     assert check_decide(role="approver", **{**ok, "action": "delete"}).code == "invalid"  # type: ignore[union-attr]
 
 
@@ -177,3 +179,95 @@ def test_proposal_validation() -> None:
         Proposal(decision_type="x", subject="s", confidence=1.2)
     with pytest.raises(ValueError):
         Proposal(decision_type="x", subject="s", confidence=0.5, expires_at=datetime(2026, 1, 1))
+
+
+NOT_MONEY = [
+    ("Infinity", "finite"),
+    ("-Infinity", "finite"),
+    ("NaN", "finite"),
+    ("sNaN", "finite"),
+    (float("inf"), "finite"),
+    ("1e30", "less than 10,000,000,000"),
+    (1e30, "less than 10,000,000,000"),
+    ("10000000000", "less than"),
+    ("1e999999999", "less than"),
+    ("-5", "positive"),
+    ("0", "positive"),
+    ("0.00001", "more than 4 decimal places"),
+    ("twelve", "must be a number"),
+    (None, "must be a number"),
+    (True, "must be a number"),
+    ({"amount": 1}, "must be a number"),
+]
+
+
+@pytest.mark.parametrize(("value", "message"), NOT_MONEY)
+def test_edits_keep_money_finite_positive_and_within_the_column(value: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message) as caught:
+        apply_edit(price(0.5), {"price": value})
+    assert "InvalidOperation" not in str(caught.value) and "<class" not in str(caught.value)
+
+
+def test_edited_money_is_stored_plainly() -> None:
+    assert apply_edit(price(0.5), {"price": "1e1"}) == {"price": "10"}
+    assert apply_edit(price(0.5), {"price": " 96.1234 "}) == {"price": "96.1234"}
+    assert apply_edit(price(0.5), {"price": "9999999999.9999"}) == {"price": "9999999999.9999"}
+
+
+@pytest.mark.parametrize(("value", "message"), NOT_MONEY[:-3])
+def test_proposals_refuse_money_that_is_not_money(value: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        price(0.5, new=value)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"proposed\.unit_cost"):
+        Proposal(
+            decision_type="purchase",
+            subject="O",
+            proposed={"quantity": 3, "unit_cost": value},
+            confidence=0.5,
+        )
+
+
+def test_current_facts_may_be_unknown_or_zero_but_never_infinite() -> None:
+    unknown = Proposal(
+        decision_type="price_change",
+        subject="S",
+        current={"price": None},
+        proposed={"price": "9"},
+        confidence=0.5,
+    )
+    assert unknown.current["price"] is None
+    assert price(0.5, old="0").current["price"] == "0"
+    with pytest.raises(ValueError, match=r"current\.price must be a finite number"):
+        price(0.5, old="Infinity")
+    with pytest.raises(ValueError, match=r"current\.cost must not be negative"):
+        price(0.5, cost="-1")
+
+
+def test_expected_effect_is_typed_money() -> None:
+    effect = ExpectedEffect(margin_delta="-1.25", revenue_delta=3, units_change_pct=-4.5, basis="28 days")
+    assert effect.margin_delta == Decimal("-1.25") and effect.revenue_delta == Decimal(3)
+    for bad in ({"margin_delta": "NaN"}, {"spend": "-3"}, {"revenue_delta": "1e40"}, {"units_change_pct": float("nan")},
+                {"currency": "usd"}, {"bogus": 1}):  # fmt: skip
+        with pytest.raises(ValueError):
+            ExpectedEffect(**bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="ISO 4217"):
+        Proposal(decision_type="x", subject="s", confidence=0.5, currency="XYZ")
+
+
+def test_a_purchase_shows_its_total_spend() -> None:
+    order = Proposal(
+        decision_type="purchase",
+        subject="O",
+        proposed={"quantity": 400, "unit_price": "1.40", "shipping": "12.50"},
+        confidence=0.5,
+    )
+    effect = effect_of(order)
+    assert effect is not None and effect.spend == Decimal("572.50")
+    # the guard rail counts the same total, shipping included
+    rails = GuardRails(max_purchase_amount=Decimal("570"))
+    assert evaluate(
+        order, Policy(decision_type="purchase", mode="full-auto", guardrails=rails)
+    ).guardrail_hits == ["purchase of 572.50 exceeds 570.00"]
+    carried = ExpectedEffect(margin_delta="2")
+    assert effect_of(price(0.5).model_copy(update={"expected_effect": carried})) is carried
+    assert effect_of(price(0.5)) is None

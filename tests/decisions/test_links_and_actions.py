@@ -11,14 +11,9 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from domain.decisions import default_policy
-from merchflow.db.decisions import DecisionAction
-from merchflow.db.engine import read_session, session_scope
-from merchflow.db.models import Decision, PricingHistory, Product
-from merchflow.db.types import utcnow
-from merchflow.decisions import bulk
-from merchflow.decisions.actions import PriceChangeHandler, RecordOnlyHandler, execute
-from merchflow.decisions.links import (
+from activities.decisions import bulk
+from activities.decisions.actions import NoActionHandler, execute
+from activities.decisions.links import (
     LinkExpired,
     LinkInvalid,
     LinkUsed,
@@ -27,10 +22,16 @@ from merchflow.decisions.links import (
     make_decision_token,
     verify_decision_link,
 )
-from merchflow.decisions.payloads import BulkItem, ExecuteInput
-from merchflow.decisions.service import BulkDecideItem
+from activities.decisions.tables import Decision, DecisionAction
+from activities.repricing.price_change import PriceChangeHandler
+from activities.repricing.tables import PricingHistory
+from domain.decisions.rules import default_policy
+from merchflow.db.engine import read_session, session_scope
+from merchflow.db.models import AuditLog, Product
+from merchflow.db.types import utcnow
 from merchflow.settings import Settings
 from tests.decisions.conftest import add_product, new_id, price_proposal
+from workflows.decisions.contract import BulkDecideItem, BulkItem, ExecuteInput
 
 
 def _settings(secret: str = "s" * 40) -> Settings:
@@ -103,9 +104,9 @@ def test_executor_acts_once_per_key_and_checks_the_premise(engine: sa.Engine) ->
     with session_scope(engine) as s:
         gone = execute(s, _req(new_id(), "NO-SUCH-SKU"), handler)
     assert gone.outcome == "failed" and "no longer exists" in gone.message
-    with session_scope(engine) as s:
-        recorded = execute(s, _req(new_id(), "ANY"), RecordOnlyHandler())
-    assert recorded.outcome == "executed" and recorded.result["recorded"] is True
+    with session_scope(engine) as s:  # a type no feature acts on is never "executed"
+        unhandled = execute(s, _req(new_id(), "ANY"), NoActionHandler("purchase"))
+    assert unhandled.outcome == "failed" and "no action is registered" in unhandled.message
 
 
 def test_bulk_create_decide_and_execute_pages(engine: sa.Engine) -> None:
@@ -172,3 +173,35 @@ def test_bulk_rows_expire(engine: sa.Engine) -> None:
         role="approver",
     )
     assert out[0].code == "conflict" and "already expired" in out[0].message
+
+
+def test_an_unreadable_stored_proposal_fails_visibly_and_the_page_goes_on(engine: sa.Engine) -> None:
+    """A row written before proposals were checked (an infinite price) must not crash the executor's activity
+    (which would retry forever): it fails with the reason, the rows after it execute."""
+    good, bad = new_id("SKU"), new_id("SKU")
+    add_product(engine, good, price="20.00")
+    add_product(engine, bad, price="20.00")
+    with session_scope(engine) as s:
+        for sku in (bad, good):
+            p = price_proposal(sku).model_dump(mode="json")
+            if sku == bad:
+                p["proposed"] = {"price": "Infinity"}
+            s.add(
+                Decision(id=f"a-{sku}", decision_type="price_change", subject=sku, proposal=p, confidence=0.7,
+                         status="approved", version=1, approver="bob")
+            )  # fmt: skip
+    with session_scope(engine) as s:
+        page = bulk.execute_page(
+            s,
+            after_id="a-",
+            limit=50,
+            handler_for={"price_change": PriceChangeHandler()}.__getitem__,
+            now=utcnow(),
+        )
+    assert (page.executed, page.failed) == (1, 1)
+    with read_session(engine) as s:
+        assert s.get(Decision, f"a-{bad}").status == "failed"  # type: ignore[union-attr]
+        assert s.exec(select(Product.price).where(Product.sku == bad)).one() == Decimal("20.00")
+        assert s.exec(select(Product.price).where(Product.sku == good)).one() == Decimal("19.00")
+        reason = s.exec(select(AuditLog.details).where(AuditLog.entity_id == f"a-{bad}")).one()["error"]
+    assert "proposed.price must be a finite number" in reason

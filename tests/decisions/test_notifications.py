@@ -11,24 +11,30 @@ from sqlmodel import select
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
-from activities.decisions import DecisionActivities
-from merchflow.db.decisions import NotificationOutbox
+from activities.decisions import notifications
+from activities.decisions.activities import DecisionActivities
+from activities.decisions.links import verify_decision_link
+from activities.decisions.service import decide
+from activities.decisions.tables import NotificationOutbox
 from merchflow.db.engine import read_session, session_scope
-from merchflow.decisions import notifications
-from merchflow.decisions.links import verify_decision_link
-from merchflow.decisions.payloads import DecisionInput, DecisionResult, DeliverInput, NotifyInput
-from merchflow.decisions.service import decide, decision_workflow_id
 from merchflow.settings import NotificationSettings
-from tests.decisions.conftest import add_product, make_worker, new_id, price_proposal
+from tests.decisions.conftest import add_product, make_worker, new_id, price_proposal, with_handlers
 from tests.decisions.helpers import wait_state
 from tests.decisions.servers import smtp_server, webhook_server
 from workers.deps import Deps
+from workflows.decisions.contract import (
+    DecisionInput,
+    DecisionResult,
+    DeliverInput,
+    NotifyInput,
+    decision_workflow_id,
+)
 
 
 def _configure(deps: Deps, **notif: object) -> Deps:
     cfg = NotificationSettings.model_validate({**deps.settings.notifications.model_dump(), **notif})
     settings = deps.settings.model_copy(update={"notifications": cfg})
-    return Deps(settings=settings, engine=deps.engine, blobs=deps.blobs)
+    return with_handlers(Deps(settings=settings, engine=deps.engine, blobs=deps.blobs))
 
 
 def _queue(deps: Deps, did: str, event: str = "needs_approval", audience: str = "approver") -> int:

@@ -12,9 +12,11 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from workflows.decision import WORKFLOWS
+from workers.registry import feature
 
-HISTORIES = Path(__file__).parent / "histories"
+WORKFLOWS = feature("decisions").workflow_classes()
+
+HISTORIES = Path(__file__).parents[1] / "replay" / "histories" / "decision"
 
 
 def _decoded_payloads(node: Any) -> str:

@@ -14,6 +14,7 @@ TABLES = (
     "decision_outcome",
     "notification_outbox",
     "decision_link_use",
+    "decision_bulk_result",
 )
 
 

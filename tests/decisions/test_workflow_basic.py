@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import threading
 from decimal import Decimal
 
 import pytest
 from sqlmodel import select
+from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
-from merchflow.db.decisions import DecisionOutcome
+from activities.decisions.activities import DecisionActivities
+from activities.decisions.errors import DecisionConflict, DecisionForbidden, DecisionInvalid
+from activities.decisions.service import decide
+from activities.decisions.tables import DecisionOutcome
+from activities.repricing.tables import PricingHistory
 from merchflow.db.engine import read_session
-from merchflow.db.models import PricingHistory, Product
-from merchflow.decisions.errors import DecisionConflict, DecisionForbidden, DecisionInvalid
-from merchflow.decisions.payloads import DecisionInput, DecisionResult
-from merchflow.decisions.service import decide, decision_workflow_id
-from tests.decisions.conftest import add_product, make_worker, new_id, price_proposal, set_policy
+from merchflow.db.models import Product
+from tests.decisions.conftest import WORKFLOWS, add_product, make_worker, new_id, price_proposal, set_policy
 from tests.decisions.helpers import audit_actions, decision_row, wait_state
+from workers.registry import activity_callables
+from workflows.decisions.contract import (
+    DecisionInput,
+    DecisionResult,
+    TransitionInput,
+    TransitionResult,
+    decision_workflow_id,
+)
 
 
 def _price(engine, sku: str) -> Decimal:  # type: ignore[no-untyped-def]
@@ -160,3 +173,44 @@ async def test_full_auto_above_threshold_acts_without_a_human(
     assert (result.status, result.approver) == ("executed", "policy")
     assert _price(dec_engine, sku) == Decimal("19.00")
     assert audit_actions(dec_engine, did) == ["proposed", "auto_approved", "executed"]
+
+
+class _SlowProposalRecord(DecisionActivities):
+    """Holds the recording of "proposed" until released, so a person can decide before the wait begins."""
+
+    def __init__(self, deps, release: threading.Event) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(deps)
+        self.release = release
+
+    @activity.defn(name="decision.record_transition")
+    def record_transition(self, inp: TransitionInput) -> TransitionResult:
+        if inp.action == "proposed":
+            self.release.wait(timeout=60)
+        return super().record_transition(inp)
+
+
+async def test_a_rejection_before_the_wait_begins_ends_the_decision_unexecuted(
+    ts_env: WorkflowEnvironment, deps, dec_engine, task_queue
+):
+    client = ts_env.client
+    sku, did = new_id("SKU"), new_id()
+    add_product(dec_engine, sku, price="20.00")
+    release = threading.Event()
+    worker = Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=activity_callables(_SlowProposalRecord(deps, release)),
+        activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=4),
+    )
+    async with worker:
+        handle = await _start(client, task_queue, did, price_proposal(sku))
+        await wait_state(handle, lambda s: s.status == "pending")  # still recording "proposed"
+        await decide(
+            client, decision_id=did, action="reject", actor="bob", role="approver", expected_version=1
+        )
+        release.set()
+        result = await handle.result()
+    assert (result.status, result.executed) == ("rejected", False)
+    assert _price(dec_engine, sku) == Decimal("20.00")
+    assert "executed" not in audit_actions(dec_engine, did)

@@ -27,3 +27,8 @@ def children(settings: Settings) -> list[ChildSpec]:
 
 def links(settings: Settings) -> list[tuple[str, str]]:
     return [("Probe", f"http://127.0.0.1:{os.environ[PROBE_PORT_ENV]}/")]
+
+
+def crashing_children(settings: Settings) -> list[ChildSpec]:
+    """A child that exits at once every time it is started."""
+    return [ChildSpec("crasher", [sys.executable, "-c", "import sys; sys.exit(3)"])]

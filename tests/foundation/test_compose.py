@@ -105,3 +105,55 @@ def test_env_name_check_rejects_typos() -> None:
     assert not env_name_exists("MERCHFLOW_TEMPORAL__UIPORT")
     assert not env_name_exists("MERCHFLOW_API_PORTS")
     assert not env_name_exists("TEMPORAL_ADDRESS")
+
+
+# ---------------------------------------------------------------- metrics
+def test_prometheus_scrapes_the_api_every_worker_and_temporal() -> None:
+    prom = SERVICES["prometheus"]
+    mounts = {v.split(":")[1]: REPO / v.split(":")[0] for v in prom["volumes"] if v.startswith("./")}
+    config = yaml.safe_load(mounts["/etc/prometheus/prometheus.yml"].read_text())
+    jobs = {j["job_name"]: j for j in config["scrape_configs"]}
+    api_env = _env(SERVICES["api"])
+    assert jobs["merchflow-api"]["static_configs"][0]["targets"] == [f"api:{api_env['MERCHFLOW_API_PORT']}"]
+    worker_env = _env(SERVICES["worker"])
+    [dns] = jobs["merchflow-worker"]["dns_sd_configs"]
+    assert dns["names"] == ["worker"] and dns["port"] == int(worker_env["MERCHFLOW_METRICS__WORKER_PORT"])
+    assert (
+        worker_env["MERCHFLOW_METRICS__WORKER_HOST"] == "0.0.0.0"
+    )  # reachable from the prometheus container
+    temporal_metrics = _env(SERVICES["temporal"])["PROMETHEUS_ENDPOINT"].rsplit(":", 1)[1]
+    assert jobs["temporal-server"]["static_configs"][0]["targets"] == [f"temporal:{temporal_metrics}"]
+    assert _published(prom) == {9090: 9090} and _published(SERVICES["grafana"]) == {3000: 3000}
+
+
+def test_grafana_provisions_the_dashboard_kept_in_the_repo() -> None:
+    import json
+    import re
+
+    from prometheus_client import REGISTRY
+
+    import merchflow.telemetry.metrics  # noqa: F401
+
+    graf = SERVICES["grafana"]
+    mounts = {v.split(":")[1]: REPO / v.split(":")[0] for v in graf["volumes"] if v.startswith("./")}
+    provisioning, dashboards = mounts["/etc/grafana/provisioning"], mounts["/var/lib/grafana/dashboards"]
+    [ds] = yaml.safe_load((provisioning / "datasources/prometheus.yml").read_text())["datasources"]
+    assert ds["url"] == "http://prometheus:9090"
+    [provider] = yaml.safe_load((provisioning / "dashboards/merchflow.yml").read_text())["providers"]
+    assert provider["options"]["path"] == "/var/lib/grafana/dashboards"
+    dashboard = json.loads((dashboards / "merchflow.json").read_text())
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    assert all(t["datasource"]["uid"] == ds["uid"] for p in dashboard["panels"] for t in p["targets"])
+    # every merchflow series a panel asks for is one the code exports
+    known = {m.name for m in REGISTRY.collect()} | {
+        "merchflow_decisions_pending",
+        "merchflow_decisions_pending_oldest_seconds",
+    }
+    used = {
+        re.sub(r"_(total|bucket|count|sum)$", "", n)
+        for e in exprs
+        for n in re.findall(r"merchflow_[a-z_]+", e)
+    }
+    assert used and used <= known, used - known
+    # the dashboard covers every business family
+    assert {n for n in known if n.startswith("merchflow_")} <= used

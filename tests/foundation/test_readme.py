@@ -8,7 +8,7 @@ from pathlib import Path
 
 from typer.main import get_command
 
-from merchflow.cli import app
+from merchflow.cli import add_feature_commands, app
 from merchflow.settings import DEFAULT_SECRET_KEY
 from merchflow.settings_doc import END_MARKER, START_MARKER, env_name_exists, env_vars, markdown_table
 
@@ -46,6 +46,7 @@ def test_generated_table_describes_types_and_defaults() -> None:
 
 
 def test_documented_cli_commands_exist() -> None:
+    add_feature_commands()  # what `merchflow` itself does before parsing: features' commands too
     group = get_command(app)
     commands = set(group.commands)  # type: ignore[attr-defined]
     documented = set(re.findall(r"^\| `merchflow ([a-z-]+)", README, flags=re.M))

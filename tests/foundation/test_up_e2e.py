@@ -271,8 +271,8 @@ async def test_up_against_an_existing_cluster_runs_registered_extras_but_no_temp
     probe_port = free_port()
     driver = (
         "import sys, merchflow.startup as s\n"
-        "s.STEPS.append('tests.foundation.startup_probe:step')\n"
-        "s.STEPS.append('tests.foundation.startup_probe:async_step')\n"
+        "s.PLATFORM_STEPS.append('tests.foundation.startup_probe:step')\n"
+        "s.PLATFORM_STEPS.append('tests.foundation.startup_probe:async_step')\n"
         "s.CHILDREN.append('tests.foundation.startup_probe:children')\n"
         "s.LINKS.append('tests.foundation.startup_probe:links')\n"
         "from merchflow.cli import main\n"

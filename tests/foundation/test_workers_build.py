@@ -8,6 +8,7 @@ with workflow.unsafe.imports_passed_through():  # the sandbox validates the work
     import pytest
     from temporalio.testing import WorkflowEnvironment
 
+    from merchflow.features import Feature
     from merchflow.settings import Settings
     from workers import build, registry
 
@@ -31,9 +32,9 @@ def _features(monkeypatch: pytest.MonkeyPatch) -> None:
         registry,
         "FEATURES",
         [
-            registry.Feature("empty", "empty-queue", [], []),
-            registry.Feature("hollow", "hollow-queue", [], [NoActivities]),
-            registry.Feature("probe", "probe-queue", [BuildProbeWorkflow], []),
+            Feature("empty", "empty-queue"),
+            Feature("hollow", "hollow-queue", activities=[NoActivities]),
+            Feature("probe", "probe-queue", workflows=[BuildProbeWorkflow]),
         ],
     )
 

@@ -32,7 +32,7 @@ class UpProcess:
     proc: subprocess.Popen[bytes] | None = None
     known: dict[int, psutil.Process] = field(default_factory=dict)
     output_file_name: str = "up-output.log"
-    # the sandbox marketplaces `up` starts (issue 3): free ports too, so a developer's own `make up` never collides
+    # the sandbox marketplaces `up` starts: free ports too, so a developer's own `make up` never collides
     sandbox_ports: dict[str, int] = field(
         default_factory=lambda: {mp: free_port() for mp in ("amazon", "ebay", "shopify", "woocommerce")}
     )

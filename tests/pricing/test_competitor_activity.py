@@ -10,15 +10,17 @@ from fastapi import FastAPI
 from sqlmodel import Session, select
 from temporalio.testing import ActivityEnvironment
 
-from activities.competitors import CompetitorActivities, ScrapeCompetitorsInput, ScrapeTarget
-from merchflow.blobs import FileBlobStore
+from activities.repricing.scrape import CompetitorActivities
+from activities.repricing.tables import CompetitorPrice
+from connectors.blobs.local import LocalBlobStore
 from merchflow.db.engine import session_scope
-from merchflow.db.models import CompetitorPrice, Product
+from merchflow.db.models import Product
 from merchflow.db.types import utcnow
 from merchflow.settings import Settings
 from sandboxes.common.pages import product_pages_router
 from tests.support.servers import serve
 from workers.deps import Deps
+from workflows.repricing.contract import ScrapeCompetitorsInput, ScrapeTarget
 
 PAGES = {
     "HP-1": {
@@ -51,7 +53,7 @@ def shop() -> str:
 
 def activities(engine: sa.Engine, tmp_path) -> CompetitorActivities:  # type: ignore[no-untyped-def]
     settings = Settings(_env_file=None, data_dir=tmp_path, scraper={"per_domain_rate": 100})  # type: ignore[call-arg, arg-type]
-    return CompetitorActivities(Deps(settings=settings, engine=engine, blobs=FileBlobStore(tmp_path / "b")))
+    return CompetitorActivities(Deps(settings=settings, engine=engine, blobs=LocalBlobStore(tmp_path / "b")))
 
 
 async def test_scrape_match_validate_store_and_cache(engine: sa.Engine, shop: str, tmp_path) -> None:  # type: ignore[no-untyped-def]

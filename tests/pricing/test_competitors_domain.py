@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from domain.competitors import (
+from domain.repricing.competitors import (
     OfferFacts,
     OurProduct,
     isbn10_to_13,

@@ -11,8 +11,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.pricing.config import PricingConfig, PricingConstraints
-from domain.pricing.engine import floor_price, suggest_prices
+from domain.repricing.config import PricingConfig, PricingConstraints
+from domain.repricing.engine import floor_price, suggest_prices
 
 TODAY = date(2026, 11, 21)
 money = st.floats(min_value=0.5, max_value=5000, allow_nan=False, allow_infinity=False)

@@ -6,6 +6,10 @@ Files live in tests/replay/histories/<workflow-type>/<workflow-id>.json, in the 
 Record from a running engine (e.g. `make up`, after the workflow has run):
 
     .venv/bin/python -m tests.replay.histories --workflow-id catalog-import-<id> [--address 127.0.0.1:7233]
+
+Histories are stored as the server keeps them: encrypted when the engine ran with a payload codec key. The replay
+test decrypts with the public test key in tests/replay/codec_key.py, so record encrypted ones from an engine run
+with `MERCHFLOW_CODEC__KEYS__REPLAY=<that key>` (the ops-* histories are), never with a real key.
 """
 
 from __future__ import annotations
@@ -25,12 +29,9 @@ _SAFE = re.compile(r"^[A-Za-z0-9._@=+-]+$")
 
 def registry_workflows() -> list[type]:
     """Every workflow class any worker runs: a history must replay on what would be deployed."""
-    from workers.registry import FEATURES
+    from workers.registry import workflow_classes
 
-    out: list[type] = []
-    for feature in FEATURES:
-        out.extend(w for w in feature.workflows if w not in out)
-    return out
+    return workflow_classes()
 
 
 def history_path(workflow_type: str, workflow_id: str, root: Path = HISTORIES_DIR) -> Path:

@@ -21,10 +21,12 @@ from temporalio import activity, workflow
 
 with workflow.unsafe.imports_passed_through():
     import pytest
+    from temporalio.client import WorkflowHistory
     from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.testing import WorkflowEnvironment
     from temporalio.worker import Replayer, Worker
 
+    from tests.replay.codec_key import replay_converter
     from tests.replay.histories import HISTORIES_DIR, load_histories, record_history, registry_workflows
 
 
@@ -34,7 +36,8 @@ async def test_committed_histories_replay_on_the_registered_workflows() -> None:
         pytest.skip(f"no histories committed under {HISTORIES_DIR} yet (see this module's docstring)")
     workflows = registry_workflows()
     known = {getattr(w, "__temporal_workflow_definition").name for w in workflows}
-    replayer = Replayer(workflows=workflows, data_converter=pydantic_data_converter)
+    # with the payload codec, as the workers run: encrypted histories decrypt, clear ones pass through
+    replayer = Replayer(workflows=workflows, data_converter=replay_converter())
     failures = []
     for path, history in histories:
         assert path.parent.name in known, f"{path}: no registered workflow is named {path.parent.name!r}"
@@ -42,6 +45,27 @@ async def test_committed_histories_replay_on_the_registered_workflows() -> None:
         if result.replay_failure is not None:
             failures.append(f"{path.relative_to(HISTORIES_DIR)}: {result.replay_failure!r}")
     assert not failures, "workflow changes break running workflows:\n" + "\n".join(failures)
+
+
+def _encrypted(history: WorkflowHistory) -> bool:
+    return b"binary/encrypted" in history.events[0].SerializeToString()
+
+
+async def test_encrypted_histories_replay_only_with_the_codec() -> None:
+    encrypted = [(p, h) for p, h in load_histories() if _encrypted(h)]
+    assert encrypted, (
+        "record at least one history with MERCHFLOW_CODEC__KEYS__REPLAY set (tests/replay/codec_key.py)"
+    )
+    workflows = registry_workflows()
+    for path, history in encrypted:
+        plain = await Replayer(workflows=workflows, data_converter=pydantic_data_converter).replay_workflow(
+            history, raise_on_replay_failure=False
+        )
+        assert plain.replay_failure is not None, f"{path} replayed without its key: is it really encrypted?"
+        coded = await Replayer(workflows=workflows, data_converter=replay_converter()).replay_workflow(
+            history, raise_on_replay_failure=False
+        )
+        assert coded.replay_failure is None, f"{path}: {coded.replay_failure!r}"
 
 
 # ---------------------------------------------------------------- the mechanism itself

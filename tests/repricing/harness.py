@@ -20,18 +20,13 @@ import httpx
 import sqlalchemy as sa
 from temporalio.client import Client
 
-from domain.decisions import PRICE_CHANGE
+from activities.decisions.repository import set_policy
+from activities.repricing.tables import CompetitorPrice
+from activities.stock.tables import StockLedgerEntry
+from domain.decisions.rules import PRICE_CHANGE
 from merchflow.db.engine import make_engine, session_scope
-from merchflow.db.models import (
-    CompetitorPrice,
-    MarketplaceAccount,
-    MarketplaceListing,
-    Product,
-    StockLedgerEntry,
-    StockLevel,
-)
+from merchflow.db.models import MarketplaceAccount, MarketplaceListing, Product, StockLevel
 from merchflow.db.types import utcnow
-from merchflow.decisions.repository import set_policy
 from merchflow.settings import Settings
 from tests.stock.harness import Sandboxes, make_settings, serve_api, serve_sandboxes
 
@@ -212,7 +207,7 @@ class RepriceStack:
         return self.settings.task_queue("main")
 
     async def run(self, *, dry_run: bool, wid: str | None = None, timeout: float = 240, **kw: Any) -> Any:
-        from activities.repricing_payloads import RepriceFilter, RepriceRunInput, RepriceRunResult
+        from workflows.repricing.contract import RepriceFilter, RepriceRunInput, RepriceRunResult
 
         filters = RepriceFilter(**{k: kw.pop(k) for k in ("skus", "category", "account_ids") if k in kw})
         inp = RepriceRunInput(

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from merchflow.db.models import CompetitorPrice
-from merchflow.db.pricing import RepriceProposal
+from activities.repricing.tables import CompetitorPrice, RepriceProposal
 from merchflow.settings import Settings
 from sandboxes.run import load_app
 from tests.repricing.harness import Item, listing_payloads, seed_sandbox

@@ -10,16 +10,16 @@ import httpx
 import sqlalchemy as sa
 from temporalio.testing import WorkflowEnvironment
 
-from activities.repricing_payloads import RepriceRunResult
+from activities.repricing.demo import DEMO_RUN_ID, demo_repricing_step, seed_competitors, seed_history
+from activities.repricing.tables import CompetitorPrice, DemandModelRow, PricingHistory
+from activities.stock.tables import StockLedgerEntry
 from merchflow.db.engine import make_engine
-from merchflow.db.models import CompetitorPrice, PricingHistory, StockLedgerEntry
-from merchflow.db.pricing import DemandModelRow
 from merchflow.db.types import utcnow
-from merchflow.repricing.demo import DEMO_RUN_ID, demo_repricing_step, seed_competitors, seed_history
 from merchflow.seed import DEMO_PRODUCTS, seed_demo
 from tests.conftest import make_token
 from tests.repricing.harness import MARKETPLACES, running_worker
 from tests.stock.harness import make_settings, serve_api, serve_sandboxes
+from workflows.repricing.contract import RepriceRunResult
 
 
 def _count(engine: sa.Engine, table: sa.Table) -> int:

@@ -9,7 +9,9 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from merchflow.db.models import Decision, MarketplaceListing, PricingHistory
+from activities.decisions.tables import Decision
+from activities.repricing.tables import PricingHistory
+from merchflow.db.models import MarketplaceListing
 from tests.conftest import make_token
 from tests.repricing.harness import MARKETPLACES, RepriceStack, sandbox_prices, wait_for
 

@@ -9,21 +9,27 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 
-from merchflow.db.models import Decision, MarketplaceListing, PricingHistory
-from merchflow.db.pricing import RepriceProposal
-from merchflow.decisions.bulk import BATCH_EXECUTOR_ID, kick_batch_executor
-from merchflow.decisions.service import BulkDecideItem, decide, decide_many
+from activities.decisions.bulk import kick_batch_executor
+from activities.decisions.service import decide, decide_many
+from activities.decisions.tables import Decision
+from activities.repricing.tables import PricingHistory, RepriceProposal
+from merchflow.db.models import MarketplaceListing
 from tests.repricing.harness import (
     MARKETPLACES,
     Item,
     RepriceStack,
+    price_effects,
     sandbox_prices,
     set_price_policy,
     wait_for,
 )
+from workflows.decisions.contract import BATCH_EXECUTOR_ID, BulkDecideItem
+from workflows.repricing.contract import PushPricesInput, RepriceBatchInput
 
 _P = RepriceProposal.__table__  # type: ignore[attr-defined]
 _D = Decision.__table__  # type: ignore[attr-defined]
@@ -38,6 +44,30 @@ def _rows(st: RepriceStack, q: Any) -> list[Any]:
 
 def _proposals(st: RepriceStack, run_id: str) -> dict[tuple[int, str], Any]:
     return {(r.account_id, r.sku): r for r in _rows(st, sa.select(_P).where(_P.c.run_id == run_id))}
+
+
+def _expected_effects_are_attached(st: RepriceStack, run_id: str, props: dict[tuple[int, str], Any]) -> None:
+    """Each decision carries the run's per-proposal margin / revenue change per day, so the approver sees it; they
+    add up to the run's totals."""
+    proposals = {r.id: r.proposal for r in _rows(st, sa.select(_D.c.id, _D.c.proposal))}
+    by_decision = {p.decision_id: p for p in props.values()}
+    revenue = margin = Decimal(0)
+    for did, proposal in proposals.items():
+        effect, row = proposal["expected_effect"], by_decision[did]
+        assert proposal["currency"] == "USD" and "28 days" in effect["basis"] and effect["period"] == "day"
+        assert effect["units_change_pct"] == round((row.expected_units_factor - 1) * 100, 2)
+        revenue += Decimal(effect["revenue_delta"])
+        margin += Decimal(effect["margin_delta"])
+        assert {f["name"]: f.get("unit") for f in proposal["factors"]}["floor_price"] == "money"
+    run = _rows(
+        st,
+        sa.text(
+            "SELECT expected_revenue_delta, expected_margin_delta FROM reprice_run WHERE id = :i"
+        ).bindparams(i=run_id),
+    )[0]
+    tolerance = Decimal("0.01") * len(proposals)  # each proposal rounded to cents, the run's sum once
+    assert abs(revenue - Decimal(run[0])) <= tolerance and abs(margin - Decimal(run[1])) <= tolerance
+    assert revenue != 0
 
 
 async def _no_stale_executor(client: Client) -> None:
@@ -74,6 +104,7 @@ async def test_full_auto_pushes_confident_changes_and_the_rest_wait_for_approval
             assert (await st.sbx.duplicates(mp)) == []
         decisions = {r.id: r.status for r in _rows(st, sa.select(_D.c.id, _D.c.status))}
         assert sorted(decisions.values()).count("executed") == 2 * n and len(decisions) == 4 * n
+        _expected_effects_are_attached(st, run_id, props)
         history = _rows(st, sa.select(_H))
         assert len(history) == 2 * n and {h.approved_by for h in history} == {"auto"}
         comp = next(h for h in history if h.sku == "RP-COMP")
@@ -165,3 +196,47 @@ async def test_partial_push_failures_are_retried_per_item(stack_sqlite) -> None:
         assert [e["request_id"] for e in effects if e["entity"] in ("sku:RP-01", "sku:RP-04")] == [
             bulk[1]["id"]
         ] * 2
+
+
+async def test_an_account_starts_with_a_small_batch_and_pushes_every_range_once(stack_sqlite) -> None:
+    """Batches grow from a small first one (the first marketplace call waits for it), at most two pushes are in
+    flight per account, their SKU ranges follow the batches, and every price goes out exactly once."""
+    catalog = {f"RP-{i:05d}": Item(stock=450) for i in range(1400)}  # every one marked down
+    async with stack_sqlite(marketplaces=("woocommerce",), catalog=catalog) as st:
+        set_price_policy(st.engine, "full-auto", threshold=0.0)
+        run_id = "reprice-test-ramp-" + st.main_queue[-8:]
+        result = await st.run(dry_run=False, wid=run_id, batch_size=5000)
+        t = result.summary.totals
+        assert (t.evaluated, t.proposed, t.pushed, t.push_failed, t.batches) == (1400, 1400, 1400, 0, 3)
+
+        history = await st.client.get_workflow_handle(
+            f"{run_id}-account-{st.accounts['woocommerce']}"
+        ).fetch_history()
+        batches, pushes, open_pushes, most_open = [], [], set(), 0
+        convert = pydantic_data_converter.payload_converter
+        for e in history.events:
+            if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+                a = e.activity_task_scheduled_event_attributes
+                if a.activity_type.name == "reprice-batch":
+                    batches.append(convert.from_payloads(a.input.payloads, [RepriceBatchInput])[0])
+                elif a.activity_type.name == "reprice-push-prices":
+                    pushes.append(convert.from_payloads(a.input.payloads, [PushPricesInput])[0])
+                    open_pushes.add(e.event_id)
+                    most_open = max(most_open, len(open_pushes))
+            elif e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+                open_pushes.discard(e.activity_task_completed_event_attributes.scheduled_event_id)
+        assert [b.limit for b in batches] == [250, 1000, 4000]
+        assert [(p.after_sku, p.through_sku) for p in pushes] == [
+            ("", "RP-00249"),
+            ("RP-00249", "RP-01249"),
+            ("RP-01249", "RP-01399"),
+        ]
+        assert 1 <= most_open <= 2
+
+        props = {r.sku: r for r in _rows(st, sa.select(_P).where(_P.c.run_id == run_id))}
+        assert len(props) == 1400 and {p.status for p in props.values()} == {"pushed"}
+        live = await sandbox_prices(st.sbx, "woocommerce")
+        assert all(live[sku] == Decimal(p.suggested_price) for sku, p in props.items())
+        effects = await price_effects(st.sbx, "woocommerce")
+        assert len(effects) == 1400 and len({e["entity"] for e in effects}) == 1400
+        assert await st.sbx.duplicates("woocommerce") == []

@@ -11,24 +11,24 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from activities.repricing_payloads import RepriceRunResult, TrainInput, TrainResult
-from domain.pricing.demand import synthetic_history
-from merchflow.db.models import PricingHistory, StockLedgerEntry
-from merchflow.db.pricing import DemandModelRow, RepriceProposal, RepriceRun
+from activities.repricing.tables import DemandModelRow, PricingHistory, RepriceProposal, RepriceRun
+from activities.stock.tables import StockLedgerEntry
+from domain.repricing.demand import synthetic_history
 from merchflow.db.types import utcnow
-from merchflow.repricing.schedules import nightly, retrain
-from merchflow.schedules import _schedule, ensure_schedules
+from merchflow.schedules import ensure_schedules, schedule_for
 from tests.repricing.harness import Item, RepriceStack, sandbox_prices, wait_for
+from workflows.repricing.contract import RepriceRunResult, TrainInput, TrainResult
+from workflows.repricing.schedules import definitions
 
 
 async def test_the_nightly_schedule_starts_a_real_run_when_it_fires(stack_sqlite) -> None:
     async with stack_sqlite(marketplaces=("woocommerce",), time_zone="Europe/Berlin") as st:
-        d = nightly(st.settings)[0]
+        d = definitions(st.settings)[0]
         assert (d.workflow, d.spec.cron_expressions, d.spec.time_zone_name) == (
             "reprice-run", ["0 2 * * *"], "Europe/Berlin",
         )  # fmt: skip
         sid = f"reprice-nightly-test-{uuid.uuid4().hex[:8]}"
-        handle = await st.client.create_schedule(sid, _schedule(st.settings, replace(d, schedule_id=sid)))
+        handle = await st.client.create_schedule(sid, schedule_for(st.settings, replace(d, schedule_id=sid)))
         try:
             desc = await handle.describe()
             assert desc.schedule.spec.time_zone_name == "Europe/Berlin"
@@ -62,7 +62,7 @@ async def test_schedules_are_created_idempotently_at_start_up(stack_sqlite) -> N
             assert first == again and {"reprice-nightly", "demand-model-weekly"} <= set(first)
             weekly = await st.client.get_schedule_handle("demand-model-weekly").describe()
             assert weekly.schedule.action.workflow == "demand-model-train"  # type: ignore[union-attr]
-            assert retrain(st.settings)[0].spec.cron_expressions == ["0 3 * * 0"]
+            assert definitions(st.settings)[1].spec.cron_expressions == ["0 3 * * 0"]
         finally:
             for sid in first:
                 await st.client.get_schedule_handle(sid).delete()

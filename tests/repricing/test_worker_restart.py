@@ -11,10 +11,8 @@ import sqlalchemy as sa
 from temporalio.api.enums.v1 import EventType
 from temporalio.service import RPCError
 
-from activities.repricing_payloads import RepriceFilter, RepriceProgress, RepriceRunInput, RepriceRunResult
-from merchflow.db.decisions import DecisionAction
-from merchflow.db.models import Decision, PricingHistory
-from merchflow.db.pricing import RepriceProposal
+from activities.decisions.tables import Decision, DecisionAction
+from activities.repricing.tables import PricingHistory, RepriceProposal
 from tests.conftest import make_token
 from tests.repricing.harness import (
     Item,
@@ -25,6 +23,7 @@ from tests.repricing.harness import (
     wait_for,
 )
 from tests.stock.harness import spawn_worker
+from workflows.repricing.contract import RepriceFilter, RepriceProgress, RepriceRunInput, RepriceRunResult
 
 MP = "woocommerce"
 

@@ -184,7 +184,7 @@ def seed_master(
 
 def master_available(engine: sa.Engine, account_id: int | None = None) -> dict[str, int]:
     """SKU -> what the master says a listing of that account should show."""
-    from merchflow.stock.repository import publish_targets
+    from activities.stock.repository import publish_targets
 
     with session_scope(engine) as s:
         skus = [r[0] for r in s.execute(sa.select(StockLevel.sku))]  # type: ignore[call-overload]
@@ -199,11 +199,16 @@ def on_hand(engine: sa.Engine, sku: str) -> int:
 
 # ---------------------------------------------------------------- workers
 @contextlib.asynccontextmanager
-async def running_worker(client: Client, settings: Settings) -> AsyncIterator[None]:
-    """The same workers `merchflow worker` builds, in this process and event loop."""
+async def running_worker(
+    client: Client, settings: Settings, adapters: Mapping[int, Any] | None = None
+) -> AsyncIterator[None]:
+    """The same workers `merchflow worker` builds, in this process and event loop. `adapters` (account id -> a
+    Marketplace adapter built by the test, e.g. on an instrumented httpx transport) replace the registry's own."""
     from workers.build import build_deps, build_workers
 
     deps = build_deps(settings)
+    for account_id, adapter in (adapters or {}).items():
+        deps.services["marketplaces"].use(account_id, adapter)
     executor = concurrent.futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="activity")
     workers = build_workers(client, deps, only=["main"], executor=executor)
     tasks = [asyncio.create_task(w.run()) for w in workers]

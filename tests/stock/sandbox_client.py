@@ -60,8 +60,13 @@ class Sandboxes:
         r.raise_for_status()
         return list(r.json())
 
-    async def requests(self, mp: str, since_id: int = 0) -> list[dict[str, Any]]:
-        r = await self.call(mp, "GET", "/_sandbox/requests", params={"since_id": since_id, "limit": 100000})
+    async def requests(
+        self, mp: str, since_id: int = 0, *, mutating: bool | None = None
+    ) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"since_id": since_id, "limit": 100000}
+        if mutating is not None:
+            params["mutating"] = str(mutating).lower()
+        r = await self.call(mp, "GET", "/_sandbox/requests", params=params)
         return list(r.json())
 
     async def webhooks(self, mp: str) -> dict[str, Any]:

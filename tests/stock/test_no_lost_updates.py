@@ -12,17 +12,17 @@ from typing import Any
 
 from temporalio.testing import ActivityEnvironment
 
-from activities.stock import StockActivities
-from activities.stock_payloads import PushInput, ReconcileBatchInput
-from activities.stock_reconcile import StockReconcileActivities
+from activities.stock.activities import StockActivities
+from activities.stock.reconcile import StockReconcileActivities
+from activities.stock.repository import LineIn, record_order
 from connectors.marketplace.types import BulkResult, QuantityUpdate
 from merchflow.db.engine import session_scope
-from merchflow.stock.repository import LineIn, record_order
 from tests.conftest import make_token
 from tests.stock.conftest import StackFactory
 from tests.stock.harness import Stack, on_hand
 from tests.stock.waiting import converged, eventually
 from workers.build import build_deps
+from workflows.stock.contract import PushInput, ReconcileBatchInput
 
 
 class WriteInterleaver:

@@ -12,14 +12,14 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from activities.stock_payloads import PollInput, PollResult
 from merchflow.db.engine import session_scope
 from merchflow.db.models import MarketplaceAccount, MarketplaceListing
 from tests.conftest import make_token
 from tests.stock.conftest import StackFactory
 from tests.stock.harness import on_hand
-from tests.stock.waiting import converged, eventually, orders, sales
-from workflows.stock import OrderPollWorkflow, OrderSyncWorkflow
+from tests.stock.waiting import converged, eventually, listed, orders, sales
+from workflows.stock.contract import PollInput, PollResult
+from workflows.stock.orders import OrderPollWorkflow, OrderSyncWorkflow
 
 
 async def test_webhook_orders_take_stock_once_and_update_every_other_listing(
@@ -56,6 +56,7 @@ async def test_webhook_orders_take_stock_once_and_update_every_other_listing(
 
         # every signed delivery sent again: answered as a duplicate, nothing moves
         assert st.relay is not None
+        runs = {o.workflow_id: await _run_id(st, o.workflow_id) for o in orders(st)}
         for mp in marketplaces:
             deliveries = st.relay.for_marketplace(mp)
             assert deliveries, f"{mp} sent no webhook"
@@ -71,9 +72,16 @@ async def test_webhook_orders_take_stock_once_and_update_every_other_listing(
                     headers={"content-type": "application/json"},
                 )  # fmt: skip
             assert bare.status_code == 401, (mp, bare.text)
-        await asyncio.sleep(1)  # a wrongly started workflow would have moved stock by now
+        # the API starts an order's workflow before it answers: had a duplicate or a forgery started one, the order's
+        # workflow id would now have a newer run (or there would be another order)
+        assert {o.workflow_id: await _run_id(st, o.workflow_id) for o in orders(st)} == runs
         assert len(sales(st, "SKU-A")) == len(marketplaces)
         assert on_hand(st.engine, "SKU-A") == 10 - len(marketplaces)
+
+
+async def _run_id(st, workflow_id: str | None) -> str | None:  # type: ignore[no-untyped-def]
+    assert workflow_id
+    return (await st.client.get_workflow_handle(workflow_id).describe()).run_id
 
 
 async def _json(response: Awaitable[httpx.Response]) -> Any:
@@ -118,13 +126,16 @@ async def test_polling_and_webhook_delivering_the_same_order_record_one_sale(
             r = await st.relay.send(d)
             assert r.status_code in (200, 202), r.text
         # 2) the webhook first, then the poller finds the same order again
+        hooked = {}
         for mp in marketplaces:
-            assert (await st.sbx.buy(mp, "SKU-P", 1, order_id=f"{mp}-hooked")).status_code in (200, 201)
+            r = await st.sbx.buy(mp, "SKU-P", 1, order_id=f"{mp}-hooked")
+            assert r.status_code in (200, 201)
+            hooked[mp] = r.json()["order_id"]
         await eventually(
             lambda: asyncio.to_thread(on_hand, st.engine, "SKU-P"), lambda v: v == 20 - 3 * len(marketplaces)
         )
-        await asyncio.sleep(2.5)
-        for mp in marketplaces:
+        for mp in marketplaces:  # once the marketplace lists it (a settled change), the poll finds it again
+            await eventually(lambda mp=mp: listed(st, mp, hooked[mp]), bool, what=f"{mp} lists the order")
             await poll(st, mp)
         await converged(st, ["SKU-P"])
         assert len(sales(st, "SKU-P")) == 2 * len(marketplaces)

@@ -30,7 +30,9 @@ async def test_reconcile_through_the_api(stack_any_db: StackFactory, marketplace
             assert r.status_code == 202, r.text
             run = r.json()["id"]
             await st.client.get_workflow_handle(run).result()
-            status = (await api.get(f"/api/v1/stock/reconciles/{run}")).json()
+            answer = await api.get(f"/api/v1/stock/reconciles/{run}")
+            assert answer.status_code == 200, answer.text
+            status = answer.json()
             report = (await api.get(f"/api/v1/stock/reconciles/{run}/report", params={"limit": 1000})).json()
             one = (
                 await api.get(
@@ -126,7 +128,9 @@ async def test_an_account_whose_credentials_are_refused_fails_alone(
         async with st.api(token) as api:
             run = (await api.post("/api/v1/stock/reconciles", json={"batch_size": 100})).json()["id"]
             result = await st.client.get_workflow_handle(run).result()
-            status = (await api.get(f"/api/v1/stock/reconciles/{run}")).json()
+            answer = await api.get(f"/api/v1/stock/reconciles/{run}")
+            assert answer.status_code == 200, answer.text
+            status = answer.json()
             report = (
                 await api.get(f"/api/v1/stock/reconciles/{run}/report", params={"account_id": wrong_id})
             ).json()

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import replace
 from datetime import timedelta
 
 from temporalio.client import ScheduleActionStartWorkflow, WorkflowExecutionStatus
 
-from merchflow.schedules import _schedule, _stock
+from merchflow.schedules import schedule_for
 from tests.stock.conftest import StackFactory
 from tests.stock.harness import on_hand
-from tests.stock.waiting import converged, eventually
+from tests.stock.waiting import converged, eventually, listed
+from workflows.stock.schedules import definitions
 
 
 async def fire(st, definition) -> str:  # type: ignore[no-untyped-def]
     """Create the schedule under a test-unique id, trigger it now, return the id of the workflow it started."""
     sid = f"{definition.schedule_id}-{uuid.uuid4().hex[:6]}"
     handle = await st.client.create_schedule(
-        sid, _schedule(st.settings, replace(definition, schedule_id=sid))
+        sid, schedule_for(st.settings, replace(definition, schedule_id=sid))
     )
     try:
         desc = await handle.describe()
@@ -39,7 +39,7 @@ async def test_reconcile_and_poll_schedules_start_working_runs(
     stock = {"SCH-1": 8, "SCH-2": 3}
     drifted = {mp: {"SCH-1": 5, "SCH-2": 3} for mp in marketplaces}
     async with stack_sqlite(stock=stock, sandbox_stock=drifted) as st:
-        reconcile, poll = _stock(st.settings)
+        reconcile, poll = definitions(st.settings)
         assert (reconcile.workflow, poll.workflow) == ("stock-reconcile", "order-poll-all")
         assert reconcile.spec.intervals[0].every == timedelta(minutes=60)
         assert poll.spec.intervals[0].every == timedelta(minutes=5)
@@ -51,8 +51,10 @@ async def test_reconcile_and_poll_schedules_start_working_runs(
         assert st.relay is not None
         st.relay.hold = True  # webhooks lost: only the poller can find this order
         seller = marketplaces[0]
-        assert (await st.sbx.buy(seller, "SCH-2", 1, order_id="scheduled-poll")).status_code in (200, 201)
-        await asyncio.sleep(2.5)  # WooCommerce lists orders once their second has settled
+        bought = await st.sbx.buy(seller, "SCH-2", 1, order_id="scheduled-poll")
+        assert bought.status_code in (200, 201)
+        # some marketplaces list an order only once its change has settled (a second or two): wait for that
+        await eventually(lambda: listed(st, seller, bought.json()["order_id"]), bool, what="the order listed")
         run = await fire(st, poll)
         handle = st.client.get_workflow_handle(run)
         await handle.result()

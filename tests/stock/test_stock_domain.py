@@ -4,7 +4,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.stock import allocate, apply_movement, available_to_publish, is_stale_publish, reconcile_diff
+from domain.stock.rules import (
+    allocate,
+    apply_movement,
+    available_to_publish,
+    is_stale_publish,
+    reconcile_diff,
+)
 
 
 def test_available_never_negative_and_respects_reserved_and_buffer() -> None:

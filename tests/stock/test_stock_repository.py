@@ -10,9 +10,16 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
+from activities.stock.repository import (
+    LineIn,
+    apply_adjustment,
+    mark_published,
+    publish_targets,
+    record_order,
+)
+from activities.stock.tables import StockLedgerEntry
 from merchflow.db.engine import session_scope
-from merchflow.db.models import MarketplaceAccount, MarketplaceListing, Product, StockLedgerEntry, StockLevel
-from merchflow.stock.repository import LineIn, apply_adjustment, mark_published, publish_targets, record_order
+from merchflow.db.models import MarketplaceAccount, MarketplaceListing, Product, StockLevel
 
 
 def seed(engine: sa.Engine, sku: str = "LAST-1", on_hand: int = 1) -> list[int]:

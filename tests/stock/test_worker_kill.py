@@ -24,17 +24,25 @@ async def writes(st: Stack, mps: tuple[str, ...]) -> dict[str, int]:
     """Mutating marketplace calls (not credential refreshes) each sandbox has received so far."""
     out = {}
     for mp in mps:
-        out[mp] = sum(1 for r in await st.sbx.requests(mp) if not any(p in r["path"] for p in AUTH_PATHS))
+        out[mp] = sum(
+            1 for r in await st.sbx.requests(mp, mutating=True) if not any(p in r["path"] for p in AUTH_PATHS)
+        )
     return out
 
 
 async def kill_when(
-    worker: subprocess.Popen[bytes], st: Stack, mps: tuple[str, ...], before: dict[str, int]
+    worker: subprocess.Popen[bytes], st: Stack, mps: tuple[str, ...], before: dict[str, int], log: Path
 ) -> None:
-    await eventually(
-        lambda: writes(st, mps), lambda now: any(now[m] > before.get(m, 0) for m in mps), timeout=90,
-        what="first marketplace write",
-    )  # fmt: skip
+    try:
+        await eventually(
+            lambda: writes(st, mps), lambda now: any(now[m] > before.get(m, 0) for m in mps), timeout=180,
+            what="first marketplace write",
+        )  # fmt: skip
+    except (
+        AssertionError
+    ) as exc:  # say what the worker was doing (or why it died), not only that nothing came
+        tail = log.read_text(errors="replace")[-3000:] if log.exists() else "(no worker log)"
+        raise AssertionError(f"{exc}\nworker exit code: {worker.poll()}\nworker log tail:\n{tail}") from None
     worker.send_signal(signal.SIGKILL)
     worker.wait(10)
 
@@ -76,7 +84,7 @@ async def test_worker_killed_during_reconcile(
                 r = await api.post("/api/v1/stock/reconciles", json={"batch_size": 500})
                 assert r.status_code == 202, r.text
                 run = r.json()["id"]
-                await kill_when(worker, st, marketplaces, before)
+                await kill_when(worker, st, marketplaces, before, log)
                 worker = spawn_worker(st.settings, marketplaces, log)
                 await st.client.get_workflow_handle(run).result()
                 status = (await api.get(f"/api/v1/stock/reconciles/{run}")).json()
@@ -114,7 +122,7 @@ async def test_worker_killed_during_order_push(
             before = await writes(st, targets)
             r = await st.sbx.buy(seller, "KILL-1", 2, order_id="killed-push")
             assert r.status_code in (200, 201), r.text
-            await kill_when(worker, st, targets, before)
+            await kill_when(worker, st, targets, before, log)
             worker = spawn_worker(st.settings, marketplaces, log)
             order = (await eventually(lambda: asyncio.to_thread(orders, st), lambda o: len(o) == 1))[0]
             assert order.workflow_id

@@ -17,16 +17,18 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from domain.decisions import Proposal
-from merchflow.blobs import FileBlobStore
+from activities.decisions.tables import Decision
+from connectors.blobs.local import LocalBlobStore
+from domain.decisions.rules import Proposal
 from merchflow.db.engine import make_engine, read_session, session_scope
 from merchflow.db.migrate import upgrade
-from merchflow.db.models import Decision, Product
-from merchflow.decisions.payloads import DecisionInput
-from merchflow.decisions.service import decision_workflow_id
+from merchflow.db.models import Product
 from merchflow.settings import Settings
+from workers import registry
+from workers.build import decision_handlers
 from workers.deps import Deps
-from workers.registry import FEATURES, activity_callables
+from workers.registry import activity_callables
+from workflows.decisions.contract import DecisionInput, decision_workflow_id
 
 _executor = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="web-test")
 
@@ -53,12 +55,12 @@ def flow_engine(flow_settings: Settings) -> Any:
 
 def decision_worker(client: Client, deps: Deps, task_queue: str) -> Worker:
     """The decisions feature exactly as workers/registry.py registers it, on the test's own queue."""
-    feature = next(f for f in FEATURES if f.name == "decisions")
+    feature = registry.feature("decisions")
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=list(feature.workflows),
-        activities=[fn for cls in feature.activities for fn in activity_callables(cls(deps))],
+        workflows=feature.workflow_classes(),
+        activities=[fn for cls in feature.activity_classes() for fn in activity_callables(cls(deps))],
         activity_executor=_executor,
         max_concurrent_activities=8,
     )
@@ -68,7 +70,8 @@ def decision_worker(client: Client, deps: Deps, task_queue: str) -> Worker:
 async def worker(
     temporal_env: WorkflowEnvironment, flow_settings: Settings, flow_engine: sa.Engine, task_queue: str
 ) -> AsyncIterator[Worker]:
-    deps = Deps(settings=flow_settings, engine=flow_engine, blobs=FileBlobStore(flow_settings.blob_dir))
+    deps = Deps(settings=flow_settings, engine=flow_engine, blobs=LocalBlobStore(flow_settings.blob_dir))
+    deps.decision_handlers = decision_handlers(deps, registry.FEATURES)
     async with decision_worker(temporal_env.client, deps, task_queue) as w:
         yield w
 
@@ -92,12 +95,17 @@ def add_product(engine: sa.Engine, sku: str, price: str = "20.00") -> None:
 
 
 def price_proposal(
-    sku: str, *, current: str = "20.00", proposed: str = "18.50", confidence: float = 0.7
+    sku: str,
+    *,
+    current: str = "20.00",
+    proposed: str = "18.50",
+    confidence: float = 0.7,
+    marketplace: str = "amazon",
 ) -> Proposal:
     return Proposal(
         decision_type="price_change",
         subject=sku,
-        marketplace="amazon",
+        marketplace=marketplace,
         current={"price": current},
         proposed={"price": proposed},
         confidence=confidence,
@@ -107,15 +115,10 @@ def price_proposal(
     )
 
 
-def purchase_proposal(subject: str, *, quantity: int = 10, unit_cost: str = "3.10") -> Proposal:
-    return Proposal(
-        decision_type="purchase",
-        subject=subject,
-        current={},
-        proposed={"quantity": quantity, "unit_cost": unit_cost},
-        confidence=0.6,
-        reasoning="Stock covers 4 days at the current sales rate.",
-    )
+def priced(engine: sa.Engine, sku: str, *, marketplace: str = "amazon", proposed: str = "18.50") -> Proposal:
+    """A product priced 20.00 and a price change for it (a decision type that really executes)."""
+    add_product(engine, sku)
+    return price_proposal(sku, marketplace=marketplace, proposed=proposed)
 
 
 async def wait_for_status(
@@ -147,7 +150,7 @@ async def start_decision(
 
 
 async def workflow_result(client: Client, decision_id: str) -> Any:
-    from merchflow.decisions.payloads import DecisionResult
+    from workflows.decisions.contract import DecisionResult
 
     handle = client.get_workflow_handle(decision_workflow_id(decision_id), result_type=DecisionResult)
     return await asyncio.wait_for(handle.result(), 30)

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
+from activities.decisions.tables import Decision
 from merchflow.db.engine import session_scope
-from merchflow.db.models import Decision
 from merchflow.db.types import utcnow
 from merchflow.users import create_user
 
@@ -68,8 +68,10 @@ def add_decision(
     version: int = 1,
     age: timedelta = timedelta(0),
     workflow_id: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> None:
-    """A decision row as the decision workflow records it (for pages that only read)."""
+    """A decision row as the decision workflow records it (for pages that only read); `extra` is merged into
+    the proposal (e.g. its expected effect or other evidence)."""
     subject = subject or f"SKU-{decision_id}"
     current = {"price": "20.00"} if current is None else current
     proposed = {"price": "18.50"} if proposed is None else proposed
@@ -81,14 +83,17 @@ def add_decision(
                 decision_type=decision_type,
                 subject=subject,
                 marketplace=marketplace,
-                proposal=proposal(
-                    decision_type=decision_type,
-                    subject=subject,
-                    marketplace=marketplace,
-                    confidence=confidence,
-                    current=current,
-                    proposed=proposed,
-                ),
+                proposal={
+                    **proposal(
+                        decision_type=decision_type,
+                        subject=subject,
+                        marketplace=marketplace,
+                        confidence=confidence,
+                        current=current,
+                        proposed=proposed,
+                    ),
+                    **(extra or {}),
+                },
                 confidence=confidence,
                 status=status,
                 version=version,

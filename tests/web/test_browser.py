@@ -9,11 +9,11 @@ import pytest
 import sqlalchemy as sa
 from temporalio.testing import WorkflowEnvironment
 
+from activities.decisions import repository as repo
+from activities.decisions.links import make_decision_token
 from merchflow.db.engine import read_session
-from merchflow.decisions import repository as repo
-from merchflow.decisions.links import make_decision_token
 from merchflow.settings import Settings
-from tests.web.conftest import add_product, price_proposal, purchase_proposal, start_decision, workflow_result
+from tests.web.conftest import add_product, price_proposal, priced, start_decision, workflow_result
 from tests.web.helpers import PASSWORD, add_users
 
 pytestmark = pytest.mark.browser
@@ -52,7 +52,7 @@ async def test_log_in_approve_edit_and_reject(
     add_product(eng, "P-2")
     await start_decision(client, eng, task_queue, "ap", price_proposal("P-1"))
     await start_decision(client, eng, task_queue, "ed", price_proposal("P-2"))
-    await start_decision(client, eng, task_queue, "rj", purchase_proposal("supplier-3"))
+    await start_decision(client, eng, task_queue, "rj", priced(eng, "supplier-3"))
 
     await page.goto("/approvals")
     assert "/login" in page.url  # not logged in yet
@@ -100,14 +100,16 @@ async def test_bulk_approve_a_filtered_set(
     client, eng = temporal_env.client, flow_engine
     add_users(eng, ("alice", "approver"))
     for i in range(3):
-        await start_decision(client, eng, task_queue, f"bk{i}", purchase_proposal(f"s-{i}"))
+        await start_decision(client, eng, task_queue, f"bk{i}", priced(eng, f"s-{i}", marketplace="ebay"))
     await start_decision(client, eng, task_queue, "keep", price_proposal("K-1"))
-    await log_in(page, "alice", "/approvals?type=purchase")
+    await log_in(page, "alice", "/approvals?marketplace=ebay")
     assert await page.is_disabled("[data-testid=bulk-approve]")  # nothing ticked yet
     await page.check("#pick-all")
     assert await page.inner_text("[data-testid=bulk-approve]") == "Approve selected (3)"
     await page.click("[data-testid=bulk-approve]")
-    await page.wait_for_url("**/approvals/bulk")
+    await page.wait_for_url("**/approvals/bulk/*")  # redirected after the POST
+    assert await page.inner_text("[data-testid=bulk-summary]") == "3 approved, 0 not approved."
+    await page.reload()  # a GET: nothing is posted again
     assert await page.inner_text("[data-testid=bulk-summary]") == "3 approved, 0 not approved."
     for i in range(3):
         assert (await workflow_result(client, f"bk{i}")).status == "executed"
@@ -119,7 +121,7 @@ async def test_viewer_cannot_approve_and_forged_posts_are_refused(
 ) -> None:
     eng = flow_engine
     add_users(eng, ("vera", "viewer"), ("alice", "approver"))
-    await start_decision(temporal_env.client, eng, task_queue, "v1", purchase_proposal("s-1"))
+    await start_decision(temporal_env.client, eng, task_queue, "v1", priced(eng, "s-1"))
     await log_in(page, "vera", "/approvals/v1")
     assert await page.is_visible("[data-testid=view-only]")
     assert await page.locator("[data-testid=approve]").count() == 0
@@ -164,7 +166,7 @@ async def test_signed_links_confirm_once_and_refuse_expired_or_reused(
 ) -> None:
     eng = flow_engine
     add_users(eng, ("alice", "approver"))
-    await start_decision(temporal_env.client, eng, task_queue, "lk", purchase_proposal("s-1"))
+    await start_decision(temporal_env.client, eng, task_queue, "lk", priced(eng, "s-1"))
     token = make_decision_token(flow_settings, decision_id="lk", version=1)
 
     await page.goto(f"/approvals/link/{token}")  # from the e-mail: log in first, then the confirmation

@@ -7,14 +7,14 @@ import httpx
 import sqlalchemy as sa
 from temporalio.testing import WorkflowEnvironment
 
+from activities.decisions import repository as repo
+from activities.decisions.links import make_decision_token
 from merchflow.db.engine import read_session
 from merchflow.db.models import Product
-from merchflow.decisions import repository as repo
-from merchflow.decisions.links import make_decision_token
 from tests.web.conftest import (
     add_product,
     price_proposal,
-    purchase_proposal,
+    priced,
     start_decision,
     wait_for_status,
     workflow_result,
@@ -55,7 +55,7 @@ async def test_approve_edit_and_reject(
         add_product(eng, sku)
     await start_decision(client, eng, task_queue, "ap1", price_proposal("A-1"))
     await start_decision(client, eng, task_queue, "ed1", price_proposal("A-2"))
-    await start_decision(client, eng, task_queue, "rj1", purchase_proposal("supplier-7"))
+    await start_decision(client, eng, task_queue, "rj1", priced(eng, "supplier-7"))
     await login(flow_client, "alice")
 
     r = await _decide(flow_client, "ap1", action="approve", version="1", comment="matches the market")
@@ -77,10 +77,11 @@ async def test_approve_edit_and_reject(
     assert (result.status, result.executed) == ("rejected", False)
 
     page = await flow_client.get("/approvals/rj1")
-    assert 'data-testid="status">rejected<' in page.text and "rejected</b> by alice" in page.text
+    assert 'data-testid="status">rejected<' in page.text and "<b>Rejected by alice</b>" in page.text
     assert "we have enough" in page.text and 'data-testid="approve"' not in page.text
     page = await flow_client.get("/approvals/ed1")
-    assert "edited</b> by alice" in page.text
+    assert "<b>Edited and approved by alice</b>" in page.text
+    assert "<li>price: $18.50 → $18.90</li>" in page.text  # the edit, as people read it
     assert 'data-testid="pending-total">0<' in (await flow_client.get("/approvals")).text
 
 
@@ -92,10 +93,19 @@ async def test_edit_with_a_bad_value_is_refused_and_nothing_happens(
     add_product(eng, "B-1")
     await start_decision(temporal_env.client, eng, task_queue, "bad1", price_proposal("B-1"))
     await login(flow_client, "alice")
-    r = await _decide(flow_client, "bad1", action="edit_approve", version="1", **{"edit.price": "-3"})
-    assert r.status_code == 400 and "price must be a positive number" in r.text
+    for value, message in (
+        ("-3", "price must be a positive number"),
+        ("Infinity", "price must be a finite number"),
+        ("NaN", "price must be a finite number"),
+        ("1e30", "price must be less than 10,000,000,000"),
+        ("18.123456", "more than 4 decimal places"),
+    ):
+        r = await _decide(flow_client, "bad1", action="edit_approve", version="1", **{"edit.price": value})
+        assert r.status_code == 422 and message in r.text, (value, r.text[-2000:])
+        assert "InvalidOperation" not in r.text
     with read_session(eng) as session:
         assert repo.get_decision(session, "bad1").status == "pending"  # type: ignore[union-attr]
+    assert _price(eng, "B-1") == "20.0000"
 
 
 async def test_someone_else_decided_first_or_it_changed(
@@ -103,8 +113,8 @@ async def test_someone_else_decided_first_or_it_changed(
 ) -> None:
     eng = _engine(flow_client)
     add_users(eng, ("alice", "approver"), ("bob", "approver"))
-    await start_decision(temporal_env.client, eng, task_queue, "c1", purchase_proposal("s-1"))
-    await start_decision(temporal_env.client, eng, task_queue, "c2", purchase_proposal("s-2"))
+    await start_decision(temporal_env.client, eng, task_queue, "c1", priced(eng, "s-1"))
+    await start_decision(temporal_env.client, eng, task_queue, "c2", priced(eng, "s-2"))
     await login(flow_client, "alice")
     alice_page = await flow_client.get("/approvals/c1")  # alice opens the page...
 
@@ -127,29 +137,55 @@ async def test_someone_else_decided_first_or_it_changed(
         assert repo.get_decision(session, "c2").status == "pending"  # type: ignore[union-attr]
 
 
-async def test_bulk_approve_reports_each_item(
+async def test_bulk_approve_redirects_to_a_result_in_selection_order(
     flow_client: httpx.AsyncClient, temporal_env: WorkflowEnvironment, task_queue: str
 ) -> None:
     eng = _engine(flow_client)
-    add_users(eng, ("alice", "approver"))
-    for i in range(3):
-        await start_decision(temporal_env.client, eng, task_queue, f"b{i}", purchase_proposal(f"s-{i}"))
-    await start_decision(temporal_env.client, eng, task_queue, "other", price_proposal("X-9"))
+    add_users(eng, ("alice", "approver"), ("bob", "approver"))
+    for i in range(4):
+        await start_decision(
+            temporal_env.client, eng, task_queue, f"b{i}", priced(eng, f"s-{i}", marketplace="ebay")
+        )
+    await start_decision(temporal_env.client, eng, task_queue, "other", priced(eng, "X-9"))
     await login(flow_client, "alice")
-    queue = await flow_client.get("/approvals?type=purchase")
+    queue = await flow_client.get("/approvals?marketplace=ebay")
     assert 'value="b0:1"' in queue.text and 'value="other:1"' not in queue.text  # the filtered set
+
+    # bob approves b1 in the meantime, from his own browser
+    transport = httpx.ASGITransport(app=flow_client.app)  # type: ignore[attr-defined]
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as bob:
+        await login(bob, "bob")
+        assert (await _decide(bob, "b1", action="approve", version="1")).status_code == 303
+    await wait_for_status(eng, "b1", {"approved", "executed"})
+
+    selection = ["b3:1", "b1:1", "b0:1", "b2:7"]  # not the queue's order, one stale version
     r = await flow_client.post(
-        "/approvals/bulk",
-        data={"items": ["b0:1", "b1:1", "b2:7"], "comment": "restock", "csrf_token": csrf_of(queue.text)},
+        "/approvals/bulk", data={"items": selection, "comment": "restock", "csrf_token": csrf_of(queue.text)}
     )
-    assert r.status_code == 200
-    assert 'data-testid="bulk-summary">2 approved, 1 not approved.' in r.text
-    assert "version" in r.text.split('data-testid="result-b2"')[1].split("</li>")[0]
-    for i in (0, 1):
+    assert r.status_code == 303 and r.headers["location"].startswith("/approvals/bulk/")
+    page = await flow_client.get(r.headers["location"])
+    assert page.status_code == 200
+    assert 'data-testid="bulk-summary">2 approved, 1 already approved, 1 not approved.' in page.text
+    order = [page.text.index(f'data-testid="result-{d}"') for d in ("b3", "b1", "b0", "b2")]
+    assert order == sorted(order)  # the selection's order
+    b1 = page.text.split('data-testid="result-b1"')[1].split("</li>")[0]
+    assert 'data-outcome="already"' in b1 and "already approved" in b1 and "bob" in b1
+    assert 'class="card neutral" data-testid="result-b1"' in page.text  # not a red failure
+    b2 = page.text.split('data-testid="result-b2"')[1].split("</li>")[0]
+    assert 'data-outcome="not_approved"' in b2 and "version" in b2
+    for i in (0, 3):
         assert (await workflow_result(temporal_env.client, f"b{i}")).status == "executed"
+    # a reload shows the same result and approves nothing again
+    again = await flow_client.get(r.headers["location"])
+    assert again.text.count('data-outcome="approved"') == 2
     with read_session(eng) as session:
         assert repo.get_decision(session, "b2").status == "pending"  # type: ignore[union-attr]
         assert repo.get_decision(session, "other").status == "pending"  # type: ignore[union-attr]
+    # the result is the approver's own: another user gets "not found"
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as bob:
+        await login(bob, "bob")
+        assert (await bob.get(r.headers["location"])).status_code == 404
+    assert (await flow_client.get("/approvals/bulk/no-such-result")).status_code == 404
 
 
 async def test_signed_link_acts_once(
@@ -157,7 +193,7 @@ async def test_signed_link_acts_once(
 ) -> None:
     eng, settings = _engine(flow_client), flow_client.app.state.settings  # type: ignore[attr-defined]
     add_users(eng, ("alice", "approver"), ("vera", "viewer"))
-    await start_decision(temporal_env.client, eng, task_queue, "l1", purchase_proposal("s-1"))
+    await start_decision(temporal_env.client, eng, task_queue, "l1", priced(eng, "s-1"))
     token = make_decision_token(settings, decision_id="l1", version=1)
 
     await login(flow_client, "vera")

@@ -3,17 +3,19 @@ detail rendering, admin pages and signed-link confirmation. Deciding itself is i
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import httpx
 import pytest
 
+from activities.decisions import repository as repo
+from activities.decisions.links import make_decision_token
 from api.web.session import COOKIE
 from merchflow.db.engine import read_session, session_scope
-from merchflow.decisions import repository as repo
-from merchflow.decisions.links import make_decision_token
 from merchflow.users import get_user, set_password, verify_login
 from tests.web.helpers import PASSWORD, add_decision, add_users, csrf_of, form_token, login
+from workers.registry import decision_types
 
 
 @pytest.fixture
@@ -105,25 +107,25 @@ async def test_queue_filters_counts_and_paging(web: httpx.AsyncClient) -> None:
     eng = engine_of(web)
     add_decision(eng, "p1", confidence=0.95, age=timedelta(hours=30))
     add_decision(eng, "p2", confidence=0.55, marketplace="ebay")
-    add_decision(eng, "l1", decision_type="listing_publish", proposed={"title": "Blue mug"}, current={})
-    add_decision(
-        eng, "u1", decision_type="purchase", proposed={"quantity": 40, "unit_cost": "3.10"}, current={}
-    )
+    add_decision(eng, "p3", proposed={"price": "21.00"}, marketplace=None)
+    # rows of types no feature acts on (written before types were checked): listed, but never a filter chip
+    add_decision(eng, "j1", decision_type="price-change")
     add_decision(eng, "done1", status="rejected")
     await login(web, "vera")
     r = await web.get("/approvals")
     assert r.status_code == 200
     assert 'data-testid="pending-total">4<' in r.text
-    assert 'data-testid="count-price_change">price_change 2<' in r.text
+    assert 'data-testid="count-price_change">price change 3<' in r.text
+    assert 'data-testid="count-price-change"' not in r.text and "?type=price-change" not in r.text
     assert "SKU-done1" not in r.text  # only pending decisions are queued
-    assert "<s>20.00</s> → <ins>18.50</ins>" in r.text
+    assert "<s>$20.00</s> → <ins>$18.50</ins>" in r.text
 
     async def shown(query: str) -> set[str]:
         page = await web.get("/approvals?" + query)
         assert page.status_code == 200, page.text
-        return {d for d in ("p1", "p2", "l1", "u1") if f'data-testid="item-{d}"' in page.text}
+        return {d for d in ("p1", "p2", "p3", "j1") if f'data-testid="item-{d}"' in page.text}
 
-    assert await shown("type=price_change") == {"p1", "p2"}
+    assert await shown("type=price_change") == {"p1", "p2", "p3"}
     assert await shown("marketplace=ebay") == {"p2"}
     assert await shown("min_confidence=0.9&max_confidence=") == {"p1"}
     assert await shown("max_confidence=0.6&min_confidence=0.5&type=price_change") == {"p2"}
@@ -131,11 +133,13 @@ async def test_queue_filters_counts_and_paging(web: httpx.AsyncClient) -> None:
     assert await shown("type=&marketplace=&min_confidence=&max_confidence=&older_than_hours=") == {
         "p1",
         "p2",
-        "l1",
-        "u1",
+        "p3",
+        "j1",
     }
     bad = await web.get("/approvals?min_confidence=lots")
     assert bad.status_code == 400 and "must be a number" in bad.text
+    junk = await web.get("/approvals?type=price-change")
+    assert junk.status_code == 400 and "known: " + ", ".join(sorted(decision_types())) in junk.text
     # a viewer gets no bulk form and no checkboxes
     assert 'data-testid="bulk-approve"' not in r.text and 'name="items"' not in r.text
 
@@ -153,7 +157,7 @@ async def test_queue_pages_through_many(web: httpx.AsyncClient) -> None:
 async def test_detail_shows_reasoning_factors_evidence_and_history(web: httpx.AsyncClient) -> None:
     add_decision(engine_of(web), "d1", confidence=0.82)
     with session_scope(engine_of(web)) as session:
-        from merchflow.decisions.store import audit
+        from activities.decisions.store import audit
 
         audit(session, decision_id="d1", action="proposed", actor="repricer", at=None or _now(), details={})
     await login(web, "alice")
@@ -161,11 +165,11 @@ async def test_detail_shows_reasoning_factors_evidence_and_history(web: httpx.As
     assert r.status_code == 200
     html = r.text
     assert "Competitors undercut SKU-d1 by 7%" in html
-    assert "competitor_min" in html and "lowest of 4 offers" in html
+    assert "competitor min" in html and "lowest of 4 offers" in html
     assert 'data-testid="competitor-prices"' in html and "ShopA" in html and "19.49" in html
     assert 'src="https://img.example/p.jpg"' in html
     assert "Buy box" in html
-    assert "proposed</b> by repricer" in html
+    assert "<b>Proposed by repricer</b>" in html
     assert 'data-testid="approve"' in html and 'data-testid="edit-price"' in html and 'value="18.50"' in html
     assert (await web.get("/approvals/nope")).status_code == 404
     # security headers on every page
@@ -174,6 +178,58 @@ async def test_detail_shows_reasoning_factors_evidence_and_history(web: httpx.As
         and "frame-ancestors 'none'" in r.headers["content-security-policy"]
     )
     assert r.headers["referrer-policy"] == "no-referrer" and r.headers["cache-control"] == "no-store"
+
+
+async def test_the_approver_sees_reasoning_and_expected_effect(web: httpx.AsyncClient) -> None:
+    eng = engine_of(web)
+    effect = {"margin_delta": "-0.82", "revenue_delta": "4.10", "basis": "at the last 28 days' sales rate"}
+    add_decision(
+        eng, "d1", current={"price": "20.0000"}, extra={"expected_effect": effect, "currency": "USD"}
+    )
+    # a purchase (no feature acts on it yet, but old rows render): total spend = quantity x unit price + shipping
+    add_decision(eng, "u1", decision_type="purchase", current={},
+                 proposed={"quantity": 400, "unit_price": "1.40", "shipping": "12.50"})  # fmt: skip
+    await login(web, "vera")
+    queue = (await web.get("/approvals")).text
+    item = queue.split('data-testid="item-d1"')[1].split("</li>")[0]
+    assert "Competitors undercut SKU-d1 by 7% for three days." in item  # the reasoning, short
+    assert "Margin -$0.82 / day · Revenue +$4.10 / day" in item and "<s>$20.00</s>" in item
+    page = (await web.get("/approvals/d1")).text
+    assert (
+        "<li>Margin -$0.82 / day</li>" in page
+        and "<li>Estimated at the last 28 days&#39; sales rate.</li>" in page
+    )
+    assert "20.0000" not in page  # money with its currency, never the column's raw scale
+    purchase = (await web.get("/approvals/u1")).text
+    assert "Total spend $572.50 = 400 × $1.40 + $12.50 shipping" in purchase
+
+
+async def test_only_http_evidence_links_become_links(web: httpx.AsyncClient) -> None:
+    evil = [
+        {
+            "kind": "competitor_price",
+            "label": "ShopJ",
+            "value": "18.00",
+            "url": "javascript:alert(document.cookie)",
+        },
+        {"kind": "note", "label": "Data page", "url": "data:text/html,<script>alert(1)</script>"},
+        {"kind": "image", "label": "pic", "image_url": "data:image/svg+xml,<svg onload=alert(1)>"},
+        {"kind": "note", "label": "Sneaky", "url": " JavaScript:alert(2)"},
+        {"kind": "note", "label": "Fine", "url": "https://ok.example/p"},
+    ]
+    add_decision(
+        engine_of(web),
+        "d1",
+        proposed={"price": "18.50", "image": "javascript:x.png"},
+        extra={"evidence": evil},
+    )
+    await login(web, "alice")
+    html = (await web.get("/approvals/d1")).text
+    hrefs = re.findall(r'(?:href|src)="([^"]*)"', html)
+    assert "https://ok.example/p" in hrefs
+    assert not [h for h in hrefs if not h.startswith(("/", "https://", "http://"))], hrefs
+    assert "javascript:alert(document.cookie)" in html  # shown as text, so the approver sees it
+    assert 'src="data:' not in html and "<script>alert(1)" not in html
 
 
 def _now():  # type: ignore[no-untyped-def]
@@ -253,37 +309,51 @@ async def test_admin_sets_autonomy_policy(web: httpx.AsyncClient) -> None:
     await login(web, "root")
     r = await web.get("/admin/policies")
     assert r.status_code == 200 and 'data-testid="policy-price_change"' in r.text
+    # only types some feature acts on, each with its policy; the policy in words, never JSON
+    assert all(f'data-testid="policy-{t}"' in r.text for t in decision_types())
+    assert 'data-testid="policy-price-change"' not in r.text
+    assert "A person decides any price change above 20%." in r.text and "{" not in r.text.split("<main>")[1]
     token = csrf_of(r.text)
     r = await web.post(
         "/admin/policies/price_change",
         data={
             "mode": "full-auto",
             "threshold": "0.9",
-            "guardrails": '{"max_price_change_pct": 12}',
+            "max_price_change_pct": "12",
+            "max_purchase_amount": "",
             "csrf_token": token,
         },
     )
     assert r.status_code == 303
     with read_session(engine_of(web)) as session:
-        policy = next(p for p in repo.get_policies(session) if p.decision_type == "price_change")
-    assert (policy.mode, policy.threshold, policy.guardrails.get("max_price_change_pct")) == (
+        policy = next(
+            p for p in repo.get_policies(session, types=["price_change"]) if p.decision_type == "price_change"
+        )
+    assert (policy.mode, policy.threshold, policy.guardrails) == (
         "full-auto",
         0.9,
-        12,
+        {"max_price_change_pct": 12, "block_below_cost": False},
     )
     assert policy.updated_by == "root"
-    bad = await web.post(
-        "/admin/policies/price_change",
-        data={"mode": "yolo", "threshold": "0.9", "guardrails": "{}", "csrf_token": token},
+    page = await web.get("/admin/policies")
+    assert "Full-auto: acts on its own at or above 90% confidence" in page.text
+    for bad in ({"mode": "yolo"}, {"max_price_change_pct": "Infinity"}, {"max_purchase_amount": "-5"}):
+        r = await web.post(
+            "/admin/policies/price_change",
+            data={"mode": "manual", "threshold": "0.9", "csrf_token": token, **bad},
+        )
+        assert r.status_code == 422 and "not saved" in r.text, bad
+    r = await web.post(
+        "/admin/policies/listing_publish", data={"mode": "manual", "threshold": "0.9", "csrf_token": token}
     )
-    assert bad.status_code == 400 and "not saved" in bad.text
-    bad = await web.post(
-        "/admin/policies/price_change",
-        data={"mode": "manual", "threshold": "0.9", "guardrails": "{not json", "csrf_token": token},
-    )
-    assert bad.status_code == 400 and "not saved" in bad.text
+    assert r.status_code == 404  # no feature acts on listing_publish yet
     with read_session(engine_of(web)) as session:
-        policy = next(p for p in repo.get_policies(session) if p.decision_type == "price_change")
+        policy = next(
+            p for p in repo.get_policies(session, types=["price_change"]) if p.decision_type == "price_change"
+        )
+        assert [p.decision_type for p in repo.get_policies(session, types=["price_change"])] == [
+            "price_change"
+        ]
     assert policy.mode == "full-auto"  # unchanged by the refused forms
 
 

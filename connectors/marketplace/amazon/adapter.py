@@ -3,7 +3,7 @@
 Bulk quantity / price changes go through JSON_LISTINGS_FEED feeds (up to 25,000 messages each, outcome per
 message from the processing report); single listings through Listings Items 2021-08-01; listings are read with
 searchListingsItems (or FBA getInventorySummaries); orders with Orders v0. Extras beyond the port: fee estimates,
-catalog search by identifiers, FBA inventory pages.
+catalog search by identifiers, product type search and definitions, FBA inventory pages.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from pydantic import SecretStr
 from connectors.http import HttpTransport
 from connectors.marketplace.amazon import listings as mapping
 from connectors.marketplace.amazon.auth import LwaAuth
+from connectors.marketplace.amazon.cancellations import OrderCanceller
 from connectors.marketplace.amazon.client import SpApiClient, classify, observe
+from connectors.marketplace.amazon.definitions import DefinitionsApi, ProductTypeDefinition, ProductTypeMatch
 from connectors.marketplace.amazon.feeds import FeedMessage, FeedRunner
 from connectors.marketplace.amazon.limits import MAX_LISTINGS_PAGE
 from connectors.marketplace.amazon.options import AmazonOptions
@@ -34,6 +36,7 @@ from connectors.marketplace.types import (
     ListingDraft,
     ListingResult,
     ListingsPage,
+    Order,
     OrdersPage,
     PriceUpdate,
     ProductIdentifier,
@@ -50,6 +53,8 @@ SANDBOX_CREDENTIALS: dict[str, str] = {
     "seller_id": "A2MERCHFLOWSBX",
     "relay_secret": "merchflow-sandbox-relay-secret",
 }
+# The sandbox's SP-API application (website authorization workflow); its LWA client is the one above.
+SANDBOX_APPLICATION_ID = "amzn1.sp.solution.merchflow-sandbox"
 
 
 class AmazonMarketplace:
@@ -96,7 +101,9 @@ class AmazonMarketplace:
         self.api = SpApiClient(http=self.http, lwa=self.lwa, limiter=limiter, account=cfg.name)
         self.feeds = FeedRunner(self.api, self.options, self.seller_id)
         self.pricing = PricingApi(self.api, self.options, self.seller_id)
+        self.definitions = DefinitionsApi(self.api, self.options)
         self.orders = OrdersApi(self.api, self.options, cfg.name)
+        self.canceller = OrderCanceller(self.api, self.feeds, self.seller_id)
 
     @classmethod
     def from_config(cls, cfg: AccountConfig, limiter: RateLimiterRegistry) -> Self:
@@ -129,6 +136,13 @@ class AmazonMarketplace:
             items=[mapping.snapshot(item, self.options) for item in body.get("items") or []],
             next_cursor=(body.get("pagination") or {}).get("nextToken"),
         )
+
+    async def list_catalog(
+        self, cursor: str | None = None, *, page_size: int | None = None, on_wait: WaitCallback | None = None
+    ) -> ListingsPage:
+        from connectors.marketplace.amazon.catalog_read import list_catalog
+
+        return await list_catalog(self, cursor, page_size)
 
     async def list_fba_inventory(self, cursor: str | None = None) -> ListingsPage:
         """FBA Inventory getInventorySummaries: 50 summaries per page; nextToken lives ~30 s, so page promptly."""
@@ -279,21 +293,30 @@ class AmazonMarketplace:
     async def list_orders(self, cursor: str | None = None) -> OrdersPage:
         return await self.orders.page(cursor)
 
+    async def get_order(self, order_id: str) -> Order | None:
+        """One order with its lines (getOrder + getOrderItems); None when Amazon does not know it."""
+        raw = await self.canceller.read(order_id)
+        return None if raw is None else self.orders.order(raw, await self.orders.items(order_id))
+
     async def cancel_order(self, order_id: str, *, reason: str, idempotency_key: str) -> ListingResult:
-        # Seller cancellations go through an order-acknowledgement feed that is not part of this adapter yet.
-        return ListingResult(
-            sku="",
-            status="rejected",
-            external_id=order_id,
-            code="UNSUPPORTED",
-            message="cancelling Amazon orders is not implemented (order acknowledgement feed)",
-        )
+        """An order acknowledgement feed with StatusCode Failure (connectors/marketplace/amazon/cancellations.py)."""
+        return await self.canceller.cancel(order_id, reason=reason, idempotency_key=idempotency_key)
 
     async def competitive_prices(self, identifiers: Sequence[ProductIdentifier]) -> list[CompetitivePrice]:
         return await self.pricing.competitive_prices(identifiers)
 
     async def search_catalog(self, identifiers: Sequence[ProductIdentifier]) -> list[CatalogMatch]:
         return await self.pricing.search_catalog(identifiers)
+
+    async def search_product_types(
+        self, *, keywords: list[str] | None = None, item_name: str | None = None
+    ) -> list[ProductTypeMatch]:
+        """searchDefinitionsProductTypes: Amazon's product types for keywords or an item name, best first."""
+        return await self.definitions.search(keywords=keywords, item_name=item_name)
+
+    async def product_type_definition(self, product_type: str) -> ProductTypeDefinition:
+        """getDefinitionsProductType (LISTING requirements) with its JSON Schema document."""
+        return await self.definitions.definition(product_type)
 
     async def fees_estimate(self, **kwargs: Any) -> FeeEstimate:
         """Product Fees v0: sku= or asin=, price=, currency=, shipping=, amazon_fulfilled= (see PricingApi)."""

@@ -60,6 +60,7 @@ class LwaAuth:
             "POST",
             self.token_url,
             operation="lwaToken",
+            replay_safe=True,  # a second token is harmless
             data={
                 "grant_type": "refresh_token",
                 "refresh_token": self._refresh_token.get_secret_value(),

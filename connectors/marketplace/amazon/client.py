@@ -117,12 +117,11 @@ class SpApiClient:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         idempotency_key: str | None = None,
-        attempts: list[str] | None = None,
         expected: tuple[int, ...] = (),
+        replay_safe: bool | None = None,
     ) -> httpx.Response:
-        """One SP-API operation. `attempts` (optional) receives one entry per attempt actually sent, so a caller can
-        tell when a mutation may have been applied by an earlier attempt whose answer was lost."""
-        sent: list[str] = [] if attempts is None else attempts
+        """One SP-API operation. `replay_safe`: see HttpTransport.request (a write is not resent unless it says so)."""
+        sent: list[str] = []  # the token each attempt carried, so a 403 drops only a token still in use
 
         async def auth() -> dict[str, str]:
             token = await self.lwa.token()
@@ -150,6 +149,7 @@ class SpApiClient:
             auth=auth,
             on_auth_error=on_auth_error,
             expected=expected,
+            replay_safe=replay_safe,
             **kwargs,
         )
 

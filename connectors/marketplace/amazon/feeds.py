@@ -4,6 +4,9 @@ createFeedDocument -> upload the document to the presigned URL -> createFeed -> 
 `on_wait`) until DONE / FATAL / CANCELLED -> getFeedDocument -> download (maybe GZIP) the processing report -> one
 outcome per message. Amazon's "accepted" only means the message passed validation, so a message is reported applied
 only when the report's `items` (requested via header.report.includedData) show the new value.
+
+createFeed is never resent after a lost answer (connectors/http.py): the error goes up, the activity is retried by
+Temporal and sends the values current then, after the possibly created older feed has finished (`_unsettled_since`).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any, NamedTuple
 
 import structlog
 
-from connectors.errors import RetryableError
+from connectors.errors import ConnectorError, RetryableError
 from connectors.marketplace.amazon.client import SpApiClient
 from connectors.marketplace.amazon.limits import JSON_LISTINGS_FEED
 from connectors.marketplace.amazon.listings import item_price, item_quantity
@@ -62,6 +65,9 @@ class FeedRunner:
         self.options = options
         self.seller_id = seller_id
         self.evidence = evidence(options)
+        # Set when a createFeed's answer was lost (per adapter, i.e. per worker process): the next submission waits
+        # for every feed created since then to finish first.
+        self._unsettled_since: datetime | None = None
 
     def document(self, messages: Sequence[FeedMessage]) -> bytes:
         header: dict[str, Any] = {
@@ -107,14 +113,40 @@ class FeedRunner:
     async def submit(
         self, messages: Sequence[FeedMessage], *, idempotency_key: str, on_wait: WaitCallback | None
     ) -> tuple[list[ItemOutcome], str]:
-        started = datetime.now(UTC)
-        body = self.document(messages)
+        feed = await self.process(
+            JSON_LISTINGS_FEED, CONTENT_TYPE, self.document(messages), idempotency_key=idempotency_key,
+            on_wait=on_wait,
+        )  # fmt: skip
+        outcomes = await self.outcomes(feed, messages)
+        applied = sum(1 for o in outcomes if o.status == "applied")
+        log.info(
+            "amazon feed processed",
+            account=self.api.account,
+            feed_id=feed["feedId"],
+            status=feed["processingStatus"],
+            applied=applied,
+            other=len(outcomes) - applied,
+        )
+        return outcomes, str(feed["feedId"])
+
+    async def process(
+        self,
+        feed_type: str,
+        content_type: str,
+        body: bytes,
+        *,
+        idempotency_key: str,
+        on_wait: WaitCallback | None,
+    ) -> dict[str, Any]:
+        """Upload `body` as a feed document, create the feed and wait until it is DONE / FATAL / CANCELLED."""
+        # A new document per attempt: nothing refers to it until createFeed, so these two may be resent freely.
         r = await self.api.call(
             "createFeedDocument",
             "POST",
             "/feeds/2021-06-30/documents",
-            json={"contentType": CONTENT_TYPE},
+            json={"contentType": content_type},
             idempotency_key=idempotency_key,
+            replay_safe=True,
         )
         doc = r.json()
         await self.api.raw(
@@ -122,42 +154,38 @@ class FeedRunner:
             doc["url"],
             operation="uploadFeedDocument",
             content=body,
-            headers={"content-type": CONTENT_TYPE},
+            headers={"content-type": content_type},
+            replay_safe=True,
         )
-        bucket = self.api.feed_type_bucket(JSON_LISTINGS_FEED)
+        listings = feed_type == JSON_LISTINGS_FEED
+        if listings and self._unsettled_since is not None:
+            # An earlier createFeed of ours may have been applied with its answer lost: its feed, with older values,
+            # must finish before this one is created, or it could land after (and undo) this newer change.
+            await self.wait_for_pending(self._unsettled_since, on_wait)
+            self._unsettled_since = None
+        bucket = self.api.feed_type_bucket(feed_type)
         if bucket is not None:
             await bucket.acquire()
-        attempts: list[str] = []
-        r = await self.api.call(
-            "createFeed",
-            "POST",
-            "/feeds/2021-06-30/feeds",
-            json={
-                "feedType": JSON_LISTINGS_FEED,
-                "marketplaceIds": [self.options.marketplace_id],
-                "inputFeedDocumentId": doc["feedDocumentId"],
-            },
-            idempotency_key=idempotency_key,
-            attempts=attempts,
-        )
+        sent_at = datetime.now(UTC)
+        try:
+            r = await self.api.call(
+                "createFeed",
+                "POST",
+                "/feeds/2021-06-30/feeds",
+                json={
+                    "feedType": feed_type,
+                    "marketplaceIds": [self.options.marketplace_id],
+                    "inputFeedDocumentId": doc["feedDocumentId"],
+                },
+                idempotency_key=idempotency_key,
+            )
+        except ConnectorError as exc:
+            if listings and exc.outcome_unknown and self._unsettled_since is None:
+                self._unsettled_since = sent_at
+            raise
         feed_id = str(r.json()["feedId"])
-        log.info("amazon feed submitted", account=self.api.account, feed_id=feed_id, messages=len(messages))
-        feed = await self.wait(feed_id, on_wait)
-        if len(attempts) > 1:
-            # An earlier createFeed may have been applied with its answer lost: a twin feed with the same values
-            # exists. Let it finish before returning so it can never land after (and undo) a later change.
-            await self.wait_for_twins(started, feed_id, on_wait)
-        outcomes = await self.outcomes(feed, messages)
-        applied = sum(1 for o in outcomes if o.status == "applied")
-        log.info(
-            "amazon feed processed",
-            account=self.api.account,
-            feed_id=feed_id,
-            status=feed["processingStatus"],
-            applied=applied,
-            other=len(outcomes) - applied,
-        )
-        return outcomes, feed_id
+        log.info("amazon feed submitted", account=self.api.account, feed_id=feed_id, feed_type=feed_type)
+        return await self.wait(feed_id, on_wait)
 
     async def wait(self, feed_id: str, on_wait: WaitCallback | None) -> dict[str, Any]:
         delay = self.options.feed_poll_initial_seconds
@@ -178,11 +206,13 @@ class FeedRunner:
             await asyncio.sleep(delay)
             delay = min(delay * self.options.feed_poll_factor, self.options.feed_poll_max_seconds)
 
-    async def wait_for_twins(self, since: datetime, feed_id: str, on_wait: WaitCallback | None) -> None:
+    async def wait_for_pending(self, since: datetime, on_wait: WaitCallback | None) -> None:
+        """Until no listings feed created since `since` (minus clock skew) is queued or in progress; raises a
+        retryable error at the feed timeout rather than submitting while an older feed may still land."""
         created_since = (since - timedelta(seconds=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
         delay = self.options.feed_poll_initial_seconds
         deadline = time.monotonic() + self.options.feed_timeout_seconds
-        while time.monotonic() < deadline:
+        while True:
             r = await self.api.call(
                 "getFeeds",
                 "GET",
@@ -194,22 +224,33 @@ class FeedRunner:
                     "pageSize": 100,
                 },
             )
-            pending = [f["feedId"] for f in r.json().get("feeds", []) if int(f["feedId"]) < int(feed_id)]
+            pending = [f["feedId"] for f in r.json().get("feeds", [])]
             if not pending:
                 return
+            if time.monotonic() > deadline:
+                raise RetryableError(
+                    f"earlier feed(s) {', '.join(pending)} still pending after "
+                    f"{self.options.feed_timeout_seconds:.0f}s",
+                    marketplace="amazon",
+                    operation="getFeeds",
+                )
             if on_wait is not None:
-                on_wait(f"amazon feed {feed_id}: waiting for {len(pending)} earlier feed(s)")
+                on_wait(f"amazon: waiting for {len(pending)} earlier feed(s) to finish")
             await asyncio.sleep(delay)
             delay = min(delay * self.options.feed_poll_factor, self.options.feed_poll_max_seconds)
 
     async def report(self, document_id: str) -> dict[str, Any]:
+        return json.loads(await self.report_bytes(document_id))  # type: ignore[no-any-return]
+
+    async def report_bytes(self, document_id: str) -> bytes:
+        """A processing report as stored (JSON for listings feeds, XML for the older XML feed types)."""
         doc = (
             await self.api.call("getFeedDocument", "GET", f"/feeds/2021-06-30/documents/{document_id}")
         ).json()
         raw = (await self.api.raw("GET", doc["url"], operation="downloadFeedDocument")).content
         if doc.get("compressionAlgorithm") == "GZIP":
             raw = gzip.decompress(raw)
-        return json.loads(raw)  # type: ignore[no-any-return]
+        return raw
 
     async def outcomes(self, feed: dict[str, Any], messages: Sequence[FeedMessage]) -> list[ItemOutcome]:
         status = feed["processingStatus"]

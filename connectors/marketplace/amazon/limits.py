@@ -32,13 +32,28 @@ RATE_LIMITS: dict[str, tuple[float, float]] = {
     "getMyFeesEstimateForASIN": (1.0, 2.0),
     # Catalog Items 2022-04-01
     "searchCatalogItems": (2.0, 2.0),
+    # Listings Restrictions 2021-08-01: not in shared/specs; the public API reference's usage plan
+    "getListingsRestrictions": (5.0, 10.0),
+    # Product Type Definitions 2020-09-01: not in shared/specs; the public reference's usage plan
+    "searchDefinitionsProductTypes": (5.0, 10.0),
+    "getDefinitionsProductType": (5.0, 10.0),
     # Orders v0: not in shared/specs; the public Orders API v0 reference's usage plan
     "getOrders": (0.0167, 20.0),
+    "getOrder": (0.5, 30.0),
     "getOrderItems": (0.5, 30.0),
 }
 
 # Operations whose limits are NOT in the shared spec folder (no contract check possible).
-UNSPECIFIED_OPERATIONS = frozenset({"getOrders", "getOrderItems"})
+UNSPECIFIED_OPERATIONS = frozenset(
+    {
+        "getOrders",
+        "getOrder",
+        "getOrderItems",
+        "getListingsRestrictions",
+        "searchDefinitionsProductTypes",
+        "getDefinitionsProductType",
+    }
+)
 
 # A limit per feed type on top of createFeed's usage plan (documented for JSON_LISTINGS_FEED: 5 feeds per 5 minutes).
 FEED_TYPE_LIMITS: dict[str, tuple[float, float]] = {"JSON_LISTINGS_FEED": (5 / 300, 5.0)}

@@ -26,6 +26,9 @@ class CatalogMatch(BaseModel):
     asin: str
     title: str | None = None
     brand: str | None = None
+    product_type: str | None = None  # Amazon's own (e.g. "DRINKING_CUP"), from includedData=productTypes
+    colour: str | None = None
+    model_number: str | None = None
     identifiers: dict[str, str] = Field(default_factory=dict)
 
 
@@ -73,7 +76,7 @@ class PricingApi:
                     "identifiers": ",".join(i.value for i in part),
                     "identifiersType": CATALOG_TYPES[id_type],
                     "marketplaceIds": self.options.marketplace_id,
-                    "includedData": "summaries,identifiers",
+                    "includedData": "summaries,identifiers,productTypes",
                     "pageSize": MAX_CATALOG_IDENTIFIERS,
                 }
                 r = await self.api.call(
@@ -90,6 +93,7 @@ class PricingApi:
                 for i in group.get("identifiers") or []:
                     ids.setdefault(i["identifierType"].lower(), i["identifier"])
             summary: dict[str, Any] = next(iter(item.get("summaries") or []), {})
+            types: dict[str, Any] = next(iter(item.get("productTypes") or []), {})
             for ident in asked:
                 if ids.get(ident.type) == ident.value or (
                     ident.type == "asin" and ident.value == item["asin"]
@@ -100,6 +104,9 @@ class PricingApi:
                             asin=item["asin"],
                             title=summary.get("itemName"),
                             brand=summary.get("brand"),
+                            product_type=types.get("productType"),
+                            colour=summary.get("color"),
+                            model_number=summary.get("modelNumber"),
                             identifiers=ids,
                         )
                     )
@@ -194,7 +201,7 @@ class PricingApi:
         else:
             op, id_type, value = "getMyFeesEstimateForASIN", "ASIN", str(asin)
             path = f"/products/fees/v0/items/{quote(value, safe='')}/feesEstimate"
-        r = await self.api.call(op, "POST", path, json=body)
+        r = await self.api.call(op, "POST", path, json=body, replay_safe=True)  # an estimate changes nothing
         result = ((r.json().get("payload") or {}).get("FeesEstimateResult")) or {}
         if result.get("Status") != "Success":
             err = result.get("Error") or {}

@@ -46,12 +46,14 @@ def verify_signature(
     if not raw:
         raise WebhookRejected("missing relay signature", marketplace="amazon")
     parts = dict(p.split("=", 1) for p in raw.split(",") if "=" in p)
-    try:
-        ts = int(parts["t"])
-    except (KeyError, ValueError):
-        raise WebhookRejected("malformed relay signature", marketplace="amazon") from None
-    expected = sign(secret, body, ts).split(",", 1)[1].removeprefix("v1=")
-    if not any(hmac.compare_digest(expected, v) for k, v in parts.items() if k == "v1"):
+    t = parts.get("t", "")
+    # a timestamp is a handful of ASCII digits; anything else (or a 4,000-digit number) is not one
+    if not (t.isascii() and t.isdigit() and len(t) <= 12):
+        raise WebhookRejected("malformed relay signature", marketplace="amazon")
+    ts = int(t)
+    expected = sign(secret, body, ts).split(",", 1)[1].removeprefix("v1=").encode()
+    # compared as bytes: compare_digest refuses str holding non-ASCII characters (a TypeError, i.e. a 500)
+    if not hmac.compare_digest(expected, parts.get("v1", "").encode("utf-8", "surrogateescape")):
         raise WebhookRejected("relay signature does not match", marketplace="amazon")
     if abs((time.time() if now is None else now) - ts) > tolerance:
         raise WebhookRejected("relay signature timestamp outside the tolerance", marketplace="amazon")

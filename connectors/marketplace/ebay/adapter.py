@@ -1,9 +1,10 @@
-"""The eBay adapter of the Marketplace port (Sell Inventory API; Fulfillment, Browse and Post-Order for the rest).
+"""The eBay adapter of the Marketplace port (Sell Inventory API; Fulfillment, Browse, Taxonomy and Post-Order for
+the rest).
 
 Account options (all optional): marketplace_id (EBAY_US), content_language (en-US), token_url, scopes,
 merchant_location_key, category_id, fulfillment_policy_id / payment_policy_id / return_policy_id, concurrency (8
 bulk calls in flight), page_size (100), listing_prices (true: list_listings also reads each SKU's offer for its
-price), daily_limits ({api: calls/day}), orders_lookback_days (30), browse_limit (10), seller_username (left out of
+price), daily_limits ({api: calls/day}), orders_lookback_days (30), orders_settle_seconds (2), browse_limit (10), seller_username (left out of
 competitive prices), notification_public_keys ({kid: PEM}), notification_endpoint. Credentials: client_id,
 client_secret, refresh_token, verification_token (notifications), notification_public_keys (JSON, optional).
 """
@@ -15,7 +16,6 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Self
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import structlog
@@ -37,6 +37,7 @@ from connectors.marketplace.ebay.limits import MAX_BULK
 from connectors.marketplace.ebay.listings import ListingOps
 from connectors.marketplace.ebay.orders import OrdersCursor
 from connectors.marketplace.ebay.sandbox_defaults import SANDBOX_CREDENTIALS
+from connectors.marketplace.ebay.taxonomy import CategorySuggestion, GtinListing, Taxonomy, gtin_listings
 from connectors.marketplace.ebay.webhooks import challenge_response, parse_event, verify_signature
 from connectors.marketplace.port import WaitCallback
 from connectors.marketplace.types import (
@@ -91,6 +92,7 @@ class EbayMarketplace(ListingOps):
             http_transport=http_transport,
         )
         self.page_size = int(self.options.get("page_size", 100))
+        self.taxonomy = Taxonomy(self.client)
         self._sem = asyncio.Semaphore(int(self.options.get("concurrency", 8)))
         self._offer_ids: dict[str, str] = {}  # sku -> offerId, learnt from getOffers / createOffer
         configured = self.options.get("notification_public_keys") or {}
@@ -130,6 +132,13 @@ class EbayMarketplace(ListingOps):
             items=[mapping.snapshot(i, offers.get(str(i.get("sku")))) for i in items],
             next_cursor=mapping.page_cursor(body.get("next")) if items else None,
         )
+
+    async def list_catalog(
+        self, cursor: str | None = None, *, page_size: int | None = None, on_wait: WaitCallback | None = None
+    ) -> ListingsPage:
+        from connectors.marketplace.ebay.catalog_read import list_catalog
+
+        return await list_catalog(self, cursor, page_size)
 
     async def _first_offers(self, skus: Sequence[str]) -> dict[str, dict[str, Any]]:
         """getOffers per SKU (eBay has no multi-SKU offer read), at most `concurrency` in flight."""
@@ -219,27 +228,37 @@ class EbayMarketplace(ListingOps):
 
     # ---- orders -----------------------------------------------------------------------------------------------
     async def list_orders(self, cursor: str | None = None) -> OrdersPage:
-        """Fulfillment API getOrders. Not covered by a contract test: its spec is not in ../shared/specs."""
+        """Fulfillment API getOrders over a closed window per sweep (connectors/marketplace/ebay/orders.py). Not covered
+        by a contract test: its spec is not in ../shared/specs."""
+        now = datetime.now(UTC)
         if cursor:
             c = OrdersCursor.decode(cursor)
         else:
-            c = OrdersCursor(
-                since=datetime.now(UTC) - timedelta(days=int(self.options.get("orders_lookback_days", 30)))
-            )
-        params = {
-            "filter": f"lastmodifieddate:[{mapping.ebay_time(c.since)}..]",
-            "limit": str(int(self.options.get("orders_page_size", 100))),
-            "offset": str(c.offset),
-        }
-        body = await self.client.get_orders(params)
-        orders = [mapping.order_from_ebay(o, self.account) for o in body.get("orders") or []]
-        next_offset = None
-        if body.get("next") and orders:
-            q = parse_qs(urlsplit(body["next"]).query)
-            next_offset = int(q["offset"][0]) if "offset" in q else c.offset + len(orders)
-        page_high = max((o.updated_at for o in orders), default=None)
-        nxt = c.advance(page_high=page_high, next_offset=next_offset)
-        return OrdersPage(orders=orders, next_cursor=nxt.encode(), has_more=next_offset is not None)
+            c = OrdersCursor(since=now - timedelta(days=int(self.options.get("orders_lookback_days", 30))))
+        if c.until is None:
+            c = c.start(now - timedelta(seconds=float(self.options.get("orders_settle_seconds", 2))))
+        for _ in range(3):  # the window changed since the last page: read again from the realigned offset
+            body = await self._orders_window(c)
+            total = int(body.get("total") or 0)
+            moved = c.realign(total)
+            if moved is None:
+                orders = [mapping.order_from_ebay(o, self.account) for o in body.get("orders") or []]
+                nxt = c.after(len(orders), total)
+                return OrdersPage(orders=orders, next_cursor=nxt.encode(), has_more=nxt.until is not None)
+            c = moved
+        return OrdersPage(
+            orders=[], next_cursor=c.encode(), has_more=True
+        )  # still moving: the next page tries again
+
+    async def _orders_window(self, c: OrdersCursor) -> dict[str, Any]:
+        assert c.until is not None
+        return await self.client.get_orders(
+            {
+                "filter": f"lastmodifieddate:[{mapping.ebay_time(c.since)}..{mapping.ebay_time(c.until)}]",
+                "limit": str(int(self.options.get("orders_page_size", 100))),
+                "offset": str(c.offset),
+            }
+        )
 
     async def get_order(self, order_id: str) -> Order | None:
         """Extra (not on the port): one order with all its lines (Fulfillment getOrders?orderIds=), for webhooks
@@ -287,6 +306,27 @@ class EbayMarketplace(ListingOps):
 
         results = await asyncio.gather(*(one(i) for i in identifiers))
         return [p for r in results for p in r]
+
+    # ---- catalog-side reads for new listings ------------------------------------------------------------------
+    async def listings_by_gtin(self, gtin: str) -> list[GtinListing]:
+        """Browse item_summary/search?gtin=: what other sellers' live listings of this GTIN call it, and where."""
+        own = self.options.get("seller_username") or self._seller_username
+        limit = str(int(self.options.get("browse_limit", 10)))
+        async with self._sem:
+            try:
+                body = await self.client.search_items({"gtin": gtin, "limit": limit})
+            except ValidationError as err:
+                log.info("ebay browse refused identifier", code=err.code)
+                return []
+        return gtin_listings(body, exclude_seller=own)
+
+    async def category_suggestions(self, query: str) -> list[CategorySuggestion]:
+        """Taxonomy getCategorySuggestions on the marketplace's default category tree, best first."""
+        return await self.taxonomy.suggestions(query)
+
+    async def category_aspects(self, category_id: str) -> dict[str, Any]:
+        """Taxonomy getItemAspectsForCategory: the aspects document the requirement check reads."""
+        return await self.taxonomy.aspects(category_id)
 
     # ---- notifications ----------------------------------------------------------------------------------------
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:

@@ -81,6 +81,7 @@ class TokenSource:
             "POST",
             self._token_url,
             operation="oauth.token",
+            replay_safe=True,  # a second token is harmless
             bucket=self._bucket,
             data=form,
             headers={"authorization": self._basic.get_secret_value()},

@@ -24,8 +24,9 @@ FULFILLMENT = "/sell/fulfillment/v1"
 BROWSE = "/buy/browse/v1"
 POST_ORDER = "/post-order/v2"
 TOKEN_PATH = "/identity/v1/oauth2/token"  # noqa: S105 - a URL path, not a secret
-# eBay's Inventory API takes no idempotency key; bulk writes set absolute values, so a replay is harmless. We still
-# send our key in a header eBay ignores so the sandbox (and any proxy log) can tie retries to one logical change.
+# eBay's Inventory API takes no idempotency key, so a write whose answer was lost is never resent (a replay of an
+# absolute value can undo a newer one; connectors/http.py). We still send our key in a header eBay ignores so the
+# sandbox (and any proxy log) can tie requests to one logical change.
 IDEMPOTENCY_HEADER = "x-merchflow-idempotency-key"
 # The Post-Order API predates the REST marketplace ids and spells them with a hyphen (and UK, not GB).
 POST_ORDER_SITES = {"EBAY_GB": "EBAY-UK", "EBAY_MOTORS_US": "EBAY-MOTOR"}

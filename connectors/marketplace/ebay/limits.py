@@ -21,6 +21,10 @@ DEFAULT_DAILY_LIMITS: dict[str, int] = {
     "inventory": 2_000_000,  # Sell Inventory API (all methods, incl. bulkUpdatePriceQuantity)
     "fulfillment": 100_000,  # Sell Fulfillment API (getOrders)
     "browse": 5_000,  # Buy Browse API (item_summary/search)
+    # Buy Marketplace Insights API (item_sales/search): limited release, the quota comes with the access grant;
+    # Browse's default until an account sets its own in `daily_limits`
+    "marketplace_insights": 5_000,
+    "taxonomy": 5_000,  # Commerce Taxonomy API (category suggestions, item aspects)
     "post_order": 100_000,  # Post-Order API (cancellations)
     "identity": 50_000,  # OAuth refresh_token grant (client_credentials is 1,000/day; both share this bucket)
 }
@@ -28,7 +32,14 @@ DEFAULT_DAILY_LIMITS: dict[str, int] = {
 # Bursts: one second's worth for the Inventory API (keeps bulk runs smooth, so the sandbox - which enforces the same
 # buckets - never answers 429), a little headroom where the daily quota is tiny (Browse: 5,000/day is one call per
 # 17 s; a repricing pass over a handful of GTINs should not take minutes). Any burst is small against a daily quota.
-DEFAULT_BURSTS: dict[str, float] = {"fulfillment": 10, "browse": 20, "post_order": 5, "identity": 10}
+DEFAULT_BURSTS: dict[str, float] = {
+    "fulfillment": 10,
+    "browse": 20,
+    "marketplace_insights": 20,
+    "taxonomy": 20,
+    "post_order": 5,
+    "identity": 10,
+}
 
 # Per listing, eBay also blocks a listing after 250 revisions in one calendar day: not a rate, so not a bucket;
 # callers that reprice aggressively must batch changes per SKU (documented in README.md).

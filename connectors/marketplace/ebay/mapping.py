@@ -149,6 +149,9 @@ def snapshot(item: Mapping[str, Any], offer: Mapping[str, Any] | None) -> Listin
     )
 
 
+MAX_INVENTORY_PAGE = 100
+
+
 def page_cursor(next_href: str | None) -> str | None:
     """The opaque cursor is the `next` link's own paging parameters. We never compute offsets ourselves: eBay's
     documentation calls `offset` a page number while some endpoints treat it as a record count; following `next`
@@ -162,7 +165,8 @@ def page_cursor(next_href: str | None) -> str | None:
 
 def cursor_params(cursor: str | None, page_size: int | None, default_size: int) -> dict[str, str]:
     """A cursor keeps its own page size: with page-number offsets, changing `limit` mid-way would skip rows."""
-    params = {"limit": str(page_size or default_size), "offset": "0"}
+    # getInventoryItems refuses a limit above 100 (its documented maximum): ask for at most that many.
+    params = {"limit": str(min(page_size or default_size, MAX_INVENTORY_PAGE)), "offset": "0"}
     if cursor:
         query = parse_qs(cursor)
         for k in ("offset", "limit"):

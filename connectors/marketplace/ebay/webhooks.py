@@ -48,7 +48,11 @@ def decode_signature_header(value: str) -> dict[str, Any]:
         decoded = json.loads(base64.b64decode(value, validate=True))
     except (binascii.Error, ValueError) as exc:
         raise WebhookRejected("x-ebay-signature is not base64 JSON", marketplace="ebay") from exc
-    if not isinstance(decoded, dict) or not decoded.get("kid") or not decoded.get("signature"):
+    if (
+        not isinstance(decoded, dict)
+        or not decoded.get("kid")
+        or not isinstance(decoded.get("signature"), str)
+    ):
         raise WebhookRejected("x-ebay-signature lacks kid / signature", marketplace="ebay")
     return decoded
 
@@ -74,7 +78,7 @@ def verify_signature(headers: Mapping[str, str], body: bytes, public_keys: Mappi
         if not isinstance(key, ec.EllipticCurvePublicKey):
             raise WebhookRejected("configured key is not an EC key", marketplace="ebay")
         key.verify(base64.b64decode(sig["signature"]), body, ec.ECDSA(digest()))
-    except (InvalidSignature, binascii.Error, ValueError, UnsupportedAlgorithm) as exc:
+    except (InvalidSignature, binascii.Error, ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise WebhookRejected("signature does not match the body", marketplace="ebay") from exc
     return kid
 
@@ -111,7 +115,9 @@ def parse_event(body: bytes, account: str) -> WebhookEvent:
         topic=topic,
         order=order,
         sku=data.get("sku"),
-        quantity=int(quantity) if isinstance(quantity, int | str) and str(quantity).isdigit() else None,
+        quantity=int(quantity)
+        if isinstance(quantity, int | str) and str(quantity).isascii() and str(quantity).isdigit()
+        else None,
         payload=payload,
     )
 

@@ -127,6 +127,17 @@ class ShopifyMarketplace:
         info = conn["pageInfo"]
         return ListingsPage(items=items, next_cursor=info["endCursor"] if info["hasNextPage"] else None)
 
+    async def list_catalog(
+        self, cursor: str | None = None, *, page_size: int | None = None, on_wait: WaitCallback | None = None
+    ) -> ListingsPage:
+        """Every variant through one bulk operation (see bulk.py), read back in pages of JSON lines."""
+        from connectors.marketplace.shopify.bulk import list_catalog
+
+        page = await list_catalog(self, cursor, page_size, on_wait)
+        for snap in page.items:
+            listings.remember_snapshot(self.catalog, snap)
+        return page
+
     async def create_listing(self, draft: ListingDraft, *, idempotency_key: str) -> ListingResult:
         location, currency = await self._shop()
         return await listings.create(self.gql, self.catalog, draft, location, currency, idempotency_key)

@@ -117,6 +117,7 @@ class ShopifyGraphQL:
                 "POST",
                 TOKEN_PATH,
                 operation="oauth",
+                replay_safe=True,  # a second token is harmless
                 data={
                     "grant_type": "client_credentials",
                     "client_id": self._secret("client_id"),
@@ -145,8 +146,15 @@ class ShopifyGraphQL:
         *,
         cost: float | None = None,
         idempotency_key: str | None = None,
+        replay_safe: bool | None = None,
     ) -> dict[str, Any]:
-        """Send one document; returns `data`. Raises the classified ConnectorError for top-level errors."""
+        """Send one document; returns `data`. Raises the classified ConnectorError for top-level errors.
+
+        A query is resent after a server error; a mutation is not (2025-01 has no idempotency key, so a resend after
+        a lost answer could apply older values after newer ones): its error goes up with `outcome_unknown` set.
+        `replay_safe=True` says this mutation is harmless to repeat (a compare-and-set guard: a replay after it was
+        applied is refused as stale)."""
+        resend = not doc.is_mutation if replay_safe is None else replay_safe
         estimate = float(cost if cost is not None else doc.cost)
         headers = {IDEMPOTENCY_HEADER: idempotency_key} if idempotency_key else {}
         payload = {"query": doc.text, "variables": dict(variables or {}), "operationName": doc.name}
@@ -172,8 +180,13 @@ class ShopifyGraphQL:
                 on_auth_error=on_auth_error if self.can_refresh else None,
                 json=payload,
                 headers=headers,
+                replay_safe=resend,
             )
-            body = _json(response)
+            try:
+                body = _json(response)
+            except ServerError as exc:
+                exc.outcome_unknown = not resend
+                raise
             cost_ext = (body.get("extensions") or {}).get("cost") or {}
             self.last_cost = cost_ext
             errors = body.get("errors") or []
@@ -188,11 +201,13 @@ class ShopifyGraphQL:
             self._learn(cost_ext, estimate)
             if not errors:
                 return body.get("data") or {}
-            if "INTERNAL_SERVER_ERROR" in codes and server_errors < 2:
+            if "INTERNAL_SERVER_ERROR" in codes and resend and server_errors < 2:
                 server_errors += 1
                 await asyncio.sleep(0.5 * server_errors)
                 continue
-            raise _graphql_error(errors, codes, doc.name)
+            err = _graphql_error(errors, codes, doc.name)
+            err.outcome_unknown = not resend and "INTERNAL_SERVER_ERROR" in codes
+            raise err
         raise AssertionError("unreachable")
 
     def _throttled(self, cost_ext: Mapping[str, Any], estimate: float) -> float:

@@ -17,6 +17,10 @@ class Document:
     cost: int  # fixed part of the requested cost
     node_cost: int = 0  # per requested node of the sized connection / ids list
 
+    @property
+    def is_mutation(self) -> bool:
+        return self.text.lstrip().startswith("mutation")
+
     def estimate(self, nodes: int = 0) -> int:
         return self.cost + self.node_cost * nodes
 

@@ -104,9 +104,12 @@ class QuantityWriter:
             k = key if rnd == 0 else f"{key}:r{rnd}"
             try:
                 async with self._sem:
+                    # a guarded call may be resent after a lost answer: if it was applied, compareQuantity refuses
+                    # the replay as stale and _recheck finds the target live; an unguarded one may not (http.py)
                     data = await self.gql.execute(
-                        docs.SET_QUANTITIES, {"input": self._input(pending, guarded, k)}, idempotency_key=k
-                    )
+                        docs.SET_QUANTITIES, {"input": self._input(pending, guarded, k)}, idempotency_key=k,
+                        replay_safe=guarded,
+                    )  # fmt: skip
                 self._calls += 1
                 if self._on_wait is not None:
                     self._on_wait(f"shopify inventorySetQuantities: {self._calls} calls answered")

@@ -108,6 +108,13 @@ class WooCommerceMarketplace:
             concurrency=self.opts.concurrency,
         )
 
+    async def list_catalog(
+        self, cursor: str | None = None, *, page_size: int | None = None, on_wait: WaitCallback | None = None
+    ) -> ListingsPage:
+        from connectors.marketplace.woocommerce.catalog_read import list_catalog
+
+        return await list_catalog(self, cursor, page_size)
+
     async def resolve_skus(self, skus: Sequence[str]) -> dict[str, Ref]:
         """SKU -> product / variation ids (cached); extra to the port, for callers that want to warm the cache."""
         return await self.skus.resolve(skus)
@@ -140,6 +147,13 @@ class WooCommerceMarketplace:
             )
             for u in wrong
         }
+        # a store would not refuse a bad price but store it mangled (mapping.price_problem): never send one
+        for u in updates:
+            problem = m.price_problem(u.price)
+            if problem and u.sku not in rejected:
+                rejected[u.sku] = ItemOutcome(
+                    sku=u.sku, status="rejected", code="invalid_price", message=problem
+                )
         outcomes = await self.writer.write(
             [u for u in updates if u.sku not in rejected],
             build=lambda u: {"regular_price": m.price_str(u.price)},
@@ -155,6 +169,8 @@ class WooCommerceMarketplace:
     async def create_listing(self, draft: ListingDraft, *, idempotency_key: str) -> ListingResult:
         """POST /products. Woo has no idempotency key but SKUs are unique: a retry whose first attempt was applied
         (or a SKU that already exists) answers product_invalid_sku, and the existing product is updated instead."""
+        if (problem := m.price_problem(draft.price)) is not None:
+            return _invalid_price(draft.sku, problem)
         try:
             obj = await self._json(
                 "POST", "/products", "products.create", m.draft_body(draft), key=idempotency_key
@@ -174,6 +190,8 @@ class WooCommerceMarketplace:
         return ListingResult(sku=draft.sku, status="applied", external_id=str(obj["id"]))
 
     async def update_listing(self, draft: ListingDraft, *, idempotency_key: str) -> ListingResult:
+        if (problem := m.price_problem(draft.price)) is not None:
+            return _invalid_price(draft.sku, problem)
         ref = await self._ref(draft.sku)
         if ref is None:
             return _unknown(draft.sku)
@@ -274,6 +292,10 @@ def _unknown(sku: str) -> ListingResult:
     return ListingResult(
         sku=sku, status="rejected", code="sku_not_found", message="no product or variation has this SKU"
     )
+
+
+def _invalid_price(sku: str, problem: str) -> ListingResult:
+    return ListingResult(sku=sku, status="rejected", code="invalid_price", message=problem)
 
 
 def _failed(sku: str, exc: ConnectorError, ref: Ref | None = None) -> ListingResult:

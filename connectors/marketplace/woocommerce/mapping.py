@@ -43,9 +43,28 @@ def money(value: Any) -> Decimal | None:
         return None
 
 
+PRICE_PLACES = Decimal("0.01")
+
+
+def price_problem(value: Decimal) -> str | None:
+    """Why `value` cannot be sent as a Woo price, or None. A store does not refuse a bad regular_price: it runs it
+    through wc_format_decimal, which keeps digits, dots and minus signs, so "NaN" becomes an empty price (the
+    product stops being purchasable) and "1E+1" becomes "11". Only finite, positive amounts in cents go out."""
+    if not value.is_finite():
+        return f"price {value} is not a finite amount"
+    if value <= 0:
+        return f"price {value} must be above 0"
+    if value != value.quantize(PRICE_PLACES):
+        return f"price {value} has more than 2 decimals"
+    return None
+
+
 def price_str(value: Decimal) -> str:
-    """Woo takes prices as strings; never send exponent notation."""
-    return format(value, "f")
+    """Woo takes prices as strings: plain digits with 2 decimals, never exponent notation (see price_problem)."""
+    problem = price_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return format(value.quantize(PRICE_PLACES), "f")
 
 
 def snapshot(obj: dict[str, Any], *, currency: str, parent_id: int | None = None) -> ListingSnapshot:

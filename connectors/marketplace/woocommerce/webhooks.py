@@ -56,7 +56,9 @@ def verify(headers: Mapping[str, str], body: bytes, *, secret: str | None, accou
         raise WebhookRejected(
             "no webhook secret configured for this WooCommerce account", marketplace="woocommerce"
         )
-    if not sent or not hmac.compare_digest(sent.strip(), signature(body, secret)):
+    # compared as bytes: compare_digest refuses str holding non-ASCII characters (a TypeError, i.e. a 500)
+    given = (sent or "").strip().encode("utf-8", "surrogateescape")
+    if not given or not hmac.compare_digest(given, signature(body, secret).encode()):
         raise WebhookRejected("webhook signature missing or wrong", marketplace="woocommerce")
     topic = h.get("x-wc-webhook-topic", "")
     try:

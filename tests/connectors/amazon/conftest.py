@@ -231,6 +231,7 @@ async def live_amazon(tmp_path: Path, contract: SpApiContract | None) -> AsyncIt
     """The sandbox on a real port under uvicorn (lifespan on: feeds advance on their own)."""
     app = create_app(sandbox_settings(tmp_path), **FAST_KNOBS)
     with ServerThread(app) as srv:
+        app.state.amazon.knobs.public_base_url = srv.url  # document URLs point at this server's port
         env = AmazonEnv(app=app, base_url=srv.url, transport_factory=httpx.AsyncHTTPTransport)
         env.faults()
         env.webhooks_to(None)

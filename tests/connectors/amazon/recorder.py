@@ -99,6 +99,13 @@ def contract_violations(contract: SpApiContract, exchanges: list[Exchange]) -> t
         if ex.path.startswith("/sandbox-s3/"):
             if "x-amz-access-token" in ex.request_headers:
                 errors.append(f"{where}: SP-API access token sent to a presigned document URL")
+            xml = "xml" in ex.request_headers.get("content-type", "") + ex.response_headers.get(
+                "content-type", ""
+            )
+            if (
+                xml
+            ):  # XML feeds (order acknowledgement) and their reports: no XSD in shared/specs to check against
+                continue
             if ex.method == "PUT":
                 errors += [f"{where}: {e}" for e in contract.check_feed_document(ex.request_body)]
             elif ex.status == 200:

@@ -6,7 +6,9 @@ import json
 from decimal import Decimal
 
 import httpx
+import pytest
 
+from connectors.errors import ServerError
 from connectors.marketplace.types import PriceUpdate, QuantityUpdate
 from tests.connectors.amazon.conftest import AmazonEnv
 
@@ -58,7 +60,7 @@ async def test_set_prices_rejects_invalid_amounts(amazon: AmazonEnv) -> None:
     assert by_sku[skus[0]].status == "applied"
     assert (by_sku[skus[1]].status, by_sku[skus[1]].code) == ("rejected", "90000900")
     assert (await amazon.listing(skus[0]))["price"] == "12.49"  # type: ignore[index]
-    assert (await amazon.listing(skus[1]))["price"] == "10"  # type: ignore[index]
+    assert (await amazon.listing(skus[1]))["price"] == "10.00"  # type: ignore[index]
 
 
 async def test_accepted_is_not_applied(amazon: AmazonEnv) -> None:
@@ -124,10 +126,12 @@ async def test_fatal_feed_fails_every_item_retryably(amazon: AmazonEnv) -> None:
     assert (await amazon.listing(skus[0]))["quantity"] == 5  # type: ignore[index]
 
 
-async def test_lost_create_feed_answer_applies_once(amazon: AmazonEnv) -> None:
-    """createFeed is applied but its answer is lost: the retry creates a twin feed with the same values. Nothing is
-    applied twice, and the adapter waits for the twin before returning so it cannot land after a later change."""
+async def test_lost_create_feed_is_not_resent_and_cannot_land_after_a_newer_feed(amazon: AmazonEnv) -> None:
+    """createFeed is applied but its answer is lost: the adapter does not resend it (outcome unknown, retryable).
+    The caller's retry carries newer values (a sale happened meanwhile); before creating its feed the adapter waits
+    until the older feed has finished, so the older values can never land after the newer ones."""
     skus = await amazon.seed(3)
+    amazon.sbx.knobs.feed_queue_seconds = 0.3  # the lost feed is still queued when the retry comes
     mp, rec = amazon.adapter()
     armed = {"done": False}
 
@@ -141,16 +145,22 @@ async def test_lost_create_feed_answer_applies_once(amazon: AmazonEnv) -> None:
 
     rec.before.append(lose_first_create_feed)
     rec.after.append(restore)
+    with pytest.raises(ServerError) as err:
+        await mp.set_quantities([QuantityUpdate(sku=s, quantity=2) for s in skus], idempotency_key="lost-1")
+    assert err.value.outcome_unknown and err.value.retryable
+    assert [c.status for c in rec.calls("POST", "/feeds/2021-06-30/feeds")] == [504]
     result = await mp.set_quantities(
-        [QuantityUpdate(sku=s, quantity=2) for s in skus], idempotency_key="lost-1"
+        [QuantityUpdate(sku=s, quantity=1) for s in skus], idempotency_key="lost-1:retry"
     )
     assert all(o.status == "applied" for o in result.outcomes)
-    creates = rec.calls("POST", "/feeds/2021-06-30/feeds")
-    assert [c.status for c in creates] == [504, 202]
-    assert any(e.method == "GET" and e.path == "/feeds/2021-06-30/feeds" for e in rec.exchanges)  # twin check
+    assert [c.status for c in rec.calls("POST", "/feeds/2021-06-30/feeds")] == [504, 202]
     assert await amazon.duplicates() == []
     async with amazon.admin() as c:
         effects = (await c.get("/_sandbox/effects", params={"entity": f"listing:{skus[0]}"})).json()
-    assert [(e["field"], e["new_value"]) for e in effects] == [("quantity", "2")]
-    feeds = amazon.sbx.state.store.query("SELECT status FROM az_feed")
+        creates = (await c.get("/_sandbox/requests", params={"path": "/feeds/2021-06-30/feeds"})).json()
+    assert [(e["field"], e["new_value"]) for e in effects] == [("quantity", "2"), ("quantity", "1")]
+    assert (await amazon.listing(skus[0]))["quantity"] == 1  # type: ignore[index]
+    feeds = amazon.sbx.state.store.query("SELECT status, ended_at FROM az_feed ORDER BY feed_id")
     assert [f["status"] for f in feeds] == ["DONE", "DONE"]
+    newer = [r for r in creates if r["method"] == "POST"][1]
+    assert feeds[0]["ended_at"] <= newer["at"]  # the older feed had finished before the newer one was created

@@ -8,11 +8,12 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from connectors.errors import AuthError, ValidationError
+from connectors.errors import AuthError, ServerError, ValidationError
 from connectors.marketplace.amazon.adapter import SANDBOX_CREDENTIALS
 from connectors.marketplace.amazon.client import classify
 from connectors.marketplace.types import ListingDraft, ProductIdentifier
 from tests.connectors.amazon.conftest import AmazonEnv
+from tests.support.waiting import until
 
 
 def restore_after_first(env: AmazonEnv, status: int | None):  # type: ignore[no-untyped-def]
@@ -101,12 +102,10 @@ async def test_validation_error_is_not_retried(amazon: AmazonEnv) -> None:
 
 
 async def test_token_refreshed_before_it_expires(amazon: AmazonEnv) -> None:
-    import asyncio
-
     amazon.sbx.knobs.token_ttl_seconds = 1
     mp, rec = amazon.adapter()
     await mp.list_listings()
-    await asyncio.sleep(1.1)
+    await until(lambda: not mp.lwa._valid(), what="the 1 s token to be due for refresh")
     await mp.list_listings()
     assert amazon.sbx.tokens_issued == 2
     assert [c.status for c in rec.calls("GET", "/listings/")] == [200, 200]  # never sent an expired token
@@ -139,17 +138,26 @@ async def test_wrong_refresh_token_is_an_auth_error(amazon: AmazonEnv) -> None:
     assert "Atzr" not in str(err.value)  # no secret in the error
 
 
-async def test_lost_put_answer_is_not_applied_twice(amazon: AmazonEnv) -> None:
+async def test_lost_put_answer_is_not_resent_nor_applied_twice(amazon: AmazonEnv) -> None:
+    """Applied, then 504: the transport does not resend the write (its outcome is unknown) and says so; the caller's
+    retry (here: the same call again, as a Temporal activity retry would) converges without applying anything twice."""
     mp, rec = amazon.adapter()
+    await mp.lwa.token()
     amazon.faults(lost_response_rate=1.0)
     rec.after.append(restore_after_first(amazon, 504))
     draft = ListingDraft(sku="LOST-1", title="Lamp", price=Decimal("20.00"), quantity=4)
+    with pytest.raises(ServerError) as err:
+        await mp.create_listing(draft, idempotency_key="lost-put")
+    assert err.value.outcome_unknown and err.value.retryable
+    assert [c.status for c in rec.calls("PUT", "/listings/")] == [504]
     result = await mp.create_listing(draft, idempotency_key="lost-put")
     assert result.status == "applied"
     assert [c.status for c in rec.calls("PUT", "/listings/")] == [504, 200]
     assert await amazon.duplicates() == []
     async with amazon.admin() as c:
-        requests = (await c.get("/_sandbox/requests", params={"path": "/listings/"})).json()
+        requests = (
+            await c.get("/_sandbox/requests", params={"path": "/listings/", "mutating": "true"})
+        ).json()
         effects = (await c.get("/_sandbox/effects", params={"entity": "listing:LOST-1"})).json()
     assert [r["idempotency_key"] for r in requests] == ["lost-put", "lost-put"]
     assert sorted(e["field"] for e in effects) == ["price", "quantity", "status", "title"]  # each once

@@ -156,3 +156,28 @@ async def test_state_survives_a_restart(tmp_path: Path) -> None:
         rows = {r["sku"]: r for r in (await c.get("/_sandbox/listings")).json()["listings"]}
     assert rows["KEEP-1"]["quantity"] == 4 and rows["DEMO-MUG-02"]["quantity"] == 239
     second.state.sandbox.store.close()
+
+
+async def test_listing_attributes_with_fractional_numbers_are_stored(amazon: AmazonEnv) -> None:
+    """Request bodies are parsed with exact decimals: a weight of 0.35 kg must be stored, not answered with a 500."""
+    async with amazon.admin() as c:
+        auth = await _token(c)
+        path = "/listings/2021-08-01/items/A2MERCHFLOWSBX/FRACTION-1"
+        mp = {"marketplaceIds": "ATVPDKIKX0DER"}
+        body = {
+            "productType": "PRODUCT",
+            "requirements": "LISTING",
+            "attributes": {
+                "item_name": [{"value": "Steel flask", "marketplace_id": "ATVPDKIKX0DER"}],
+                "item_weight": [{"value": 0.35, "unit": "kilograms", "marketplace_id": "ATVPDKIKX0DER"}],
+                "purchasable_offer": [
+                    {"currency": "USD", "our_price": [{"schedule": [{"value_with_tax": 12.5}]}],
+                     "marketplace_id": "ATVPDKIKX0DER"}
+                ],
+            },
+        }  # fmt: skip
+        put = await c.put(path, headers=auth, params=mp, json=body)
+        assert put.status_code == 200, put.text
+        got = await c.get(path, headers=auth, params={**mp, "includedData": "attributes"})
+        assert got.status_code == 200, got.text
+        assert got.json()["attributes"]["item_weight"][0]["value"] == 0.35

@@ -117,3 +117,40 @@ async def test_orders_page_with_next_token_and_cursor(amazon: AmazonEnv) -> None
     # the bound is inclusive: orders of the newest millisecond may repeat (callers dedupe), nothing older comes back
     assert all(o.updated_at >= newest for o in later.orders)
     assert len(later.orders) < 130
+
+
+async def test_more_than_a_page_of_orders_sharing_one_update_time(amazon: AmazonEnv) -> None:
+    """Seven orders with one LastUpdateDate, two per page: NextToken pages them once each (no page twice, none
+    skipped); the next poll starts at that time, inclusive, so they may come again (callers dedupe), and it still
+    ends and finds the newer order."""
+    await amazon.seed(1, prefix="TIE-", quantity=100)
+    ids = [f"t-{i}" for i in range(7)]
+    async with amazon.admin() as c:
+        for order_id in ids:
+            r = await c.post(
+                "/_sandbox/orders", json={"sku": "TIE-000000", "quantity": 1, "order_id": order_id}
+            )
+            assert r.status_code == 201
+    tie = time.time() - 60
+    amazon.sbx.state.store.execute("UPDATE az_order SET last_update = ?", (tie,))
+    mp, _ = amazon.adapter(orders_page_size=2)
+
+    async def sweep(cursor: str | None) -> tuple[list[list[str]], str | None]:
+        pages: list[list[str]] = []
+        while True:
+            page = await mp.list_orders(cursor)
+            pages.append([o.order_id for o in page.orders])
+            cursor = page.next_cursor
+            if not page.has_more:
+                return pages, cursor
+
+    pages, cursor = await sweep(None)
+    assert [len(p) for p in pages] == [2, 2, 2, 1] and sorted(o for p in pages for o in p) == ids
+    async with amazon.admin() as c:
+        await c.post("/_sandbox/orders", json={"sku": "TIE-000000", "quantity": 1, "order_id": "t-new"})
+    later, cursor = await sweep(cursor)
+    assert sorted(o for p in later for o in p) == sorted(
+        [*ids, "t-new"]
+    )  # the tie again (inclusive), and the new
+    last, _ = await sweep(cursor)
+    assert [o for p in last for o in p] == ["t-new"]  # the watermark moved past the tie

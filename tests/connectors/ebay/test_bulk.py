@@ -118,16 +118,23 @@ async def test_prices_resolve_offer_ids_and_refuse_skus_without_offer(ebay, list
     }
 
 
-async def test_5xx_is_retried_until_applied(ebay, listings) -> None:
+async def test_a_5xx_write_is_not_resent_and_its_items_fail_retryably(ebay, listings) -> None:
+    """A 5xx leaves a write's outcome unknown: the transport does not resend it (eBay has no idempotency keys), the
+    chunk's items come back failed, and the caller's next call (with the values current then) applies them."""
     await ebay.seed(listings(100))
     await ebay.faults(error_rate=0.4, seed=11)
     adapter = ebay.adapter(max_retries=8)
-    result = await adapter.set_quantities(
-        [QuantityUpdate(sku=f"SKU-{i:06d}", quantity=1) for i in range(100)], idempotency_key="q-5"
-    )
-    assert len(result.applied) == 100
-    statuses = [e.response.status_code for e in ebay.exchanges("/bulk_update_price_quantity")]
-    assert 503 in statuses and statuses.count(200) == 4
+    updates = [QuantityUpdate(sku=f"SKU-{i:06d}", quantity=1) for i in range(100)]
+    first = await adapter.set_quantities(updates, idempotency_key="q-5")
+    sent = ebay.exchanges("/bulk_update_price_quantity")
+    assert len(sent) == 4  # one request per 25-SKU chunk, none resent
+    failed = [o for o in first.outcomes if o.status == "failed"]
+    assert failed and all(o.retryable for o in failed)
+    assert len(first.applied) == 25 * sum(1 for e in sent if e.response.status_code == 200)
+    await ebay.faults(error_rate=0.0)
+    again = [u for u in updates if u.sku in {o.sku for o in failed}]
+    second = await adapter.set_quantities(again, idempotency_key="q-5:r2")
+    assert len(second.applied) == len(again)
 
 
 async def test_429_waits_the_advertised_retry_after(ebay, listings) -> None:
@@ -165,18 +172,21 @@ async def test_a_bad_request_is_not_retried(ebay) -> None:
     assert len(ebay.exchanges("/bulk_update_price_quantity")) == 1
 
 
-async def test_lost_responses_are_retried_without_applying_anything_twice(ebay, listings) -> None:
+async def test_lost_responses_are_never_resent(ebay, listings) -> None:
+    """Applied, then 504: the items are failed (outcome unknown), each chunk went out exactly once, and nothing is
+    applied twice; the changes are live all the same."""
     await ebay.seed(listings(200, quantity=1))
     await ebay.faults(lost_response_rate=0.5, seed=5)
     adapter = ebay.adapter(max_retries=10)
     result = await adapter.set_quantities(
         [QuantityUpdate(sku=f"SKU-{i:06d}", quantity=50 + i) for i in range(200)], idempotency_key="q-7"
     )
-    assert len(result.applied) == 200
     rows = await ebay.requests("/sell/inventory/v1/bulk_update_price_quantity")
-    assert any(r["fault"] == "lost_response" for r in rows)
-    keys = {r["idempotency_key"] for r in rows}
-    assert keys == {f"q-7:{n}" for n in range(8)}  # retries reuse the chunk's key
+    lost = {r["idempotency_key"] for r in rows if r["fault"] == "lost_response"}
+    assert lost
+    assert sorted(r["idempotency_key"] for r in rows) == sorted(f"q-7:{n}" for n in range(8))  # no resend
+    assert len(result.applied) == 200 - 25 * len(lost)
+    assert {o.status for o in result.outcomes if o.status != "applied"} == {"failed"}
     assert await ebay.duplicates() == []
     assert (await ebay.truth("SKU-000123"))["quantity"] == 173
 

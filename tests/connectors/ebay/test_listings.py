@@ -130,3 +130,23 @@ async def test_bulk_create_or_replace_reports_per_item(ebay) -> None:
     assert sum(o.ok for o in result.outcomes) == 29
     assert [len(json.loads(e.body)["requests"]) for e in ebay.exchanges("/bulk_create_or_replace")] == [25, 5]
     assert (await ebay.truth("B-12"))["quantity"] == 12
+
+
+async def test_a_page_size_above_ebays_maximum_is_asked_as_100_and_pages_to_the_end(ebay) -> None:
+    """getInventoryItems refuses limit > 100: the adapter never sends more, and paging still reaches every SKU."""
+    await ebay.seed(
+        [{"sku": f"PG-{i:03d}", "title": "x", "price": "5.00", "quantity": 1} for i in range(130)]
+    )
+    adapter = ebay.adapter(listing_prices=False)
+    seen, cursor = [], None
+    while True:
+        page = await adapter.list_listings(cursor, page_size=250)
+        seen += [item.sku for item in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert sorted(seen) == [f"PG-{i:03d}" for i in range(130)]
+    limits = {
+        e.request.url.params["limit"] for e in ebay.exchanges("/inventory_item") if e.request.method == "GET"
+    }
+    assert limits == {"100"}

@@ -72,16 +72,24 @@ def test_outcomes_per_sku_keep_order_and_never_invent_success() -> None:
     assert out[0].message == "System warning."
 
 
-def test_orders_cursor_round_trip_and_advance() -> None:
-    since = datetime(2024, 5, 1, tzinfo=UTC)
-    c = OrdersCursor(since=since)
-    mid = c.advance(page_high=datetime(2024, 5, 3, tzinfo=UTC), next_offset=100)
-    assert (mid.since, mid.offset) == (since, 100)
-    assert OrdersCursor.decode(mid.encode()) == mid
-    end = mid.advance(page_high=datetime(2024, 5, 2, tzinfo=UTC), next_offset=None)
-    assert (end.since, end.offset, end.high) == (datetime(2024, 5, 3, tzinfo=UTC), 0, None)
-    empty = OrdersCursor(since=since).advance(page_high=None, next_offset=None)
-    assert empty.since == since
+def test_orders_cursor_round_trip_sweep_and_realign() -> None:
+    since, until = datetime(2024, 5, 1, tzinfo=UTC), datetime(2024, 5, 3, tzinfo=UTC)
+    c = OrdersCursor(since=since).start(until)
+    assert (c.since, c.until, c.offset, c.total) == (since, until, 0, None)
+    mid = c.after(100, 250)
+    assert (mid.offset, mid.total) == (100, 250) and OrdersCursor.decode(mid.encode()) == mid
+    assert mid.realign(250) is None
+    assert mid.realign(247) == OrdersCursor(
+        since=since, until=until, offset=97, total=247
+    )  # 3 left: step back 3
+    assert mid.realign(251) == OrdersCursor(
+        since=since, until=until, offset=0, total=251
+    )  # one arrived: restart
+    end = mid.after(100, 200)
+    assert end == OrdersCursor(since=until)  # the next sweep starts where this one's window ended (inclusive)
+    assert OrdersCursor(since=until).start(since).until == until  # a window never ends before it starts
+    legacy = OrdersCursor.decode("ebay-orders-v1|2024-01-01T00:00:00+00:00|300|2024-01-02T00:00:00+00:00")
+    assert legacy == OrdersCursor(since=datetime(2024, 1, 1, tzinfo=UTC))
     with pytest.raises(ValidationError):
         OrdersCursor.decode("garbage")
 

@@ -122,24 +122,59 @@ async def test_same_idempotency_key_replays_the_first_result_without_applying_ag
     assert (await control.get("/_sandbox/effects/duplicates")).json() == []
 
 
-async def test_lost_responses_are_retried_without_a_duplicate_effect(
+async def test_lost_responses_are_not_resent_and_nothing_applies_twice(
     make_adapter, control: httpx.AsyncClient
 ) -> None:  # type: ignore[no-untyped-def]
     skus = await seed(control, 300, quantity=10)
     a: ShopifyMarketplace = make_adapter(max_retries=6)
     await a.list_listings()  # token, shop and part of the cache before the faults start
     await control.put("/_sandbox/faults", json={"lost_response_rate": 0.5, "seed": 7, "rate_limits": False})
-    result = await a.set_quantities(
-        [QuantityUpdate(sku=s, quantity=1) for s in skus], idempotency_key="lossy"
-    )
+    updates = [QuantityUpdate(sku=s, quantity=1) for s in skus]
+    result = await a.set_quantities(updates, idempotency_key="lossy")
     await control.put("/_sandbox/faults", json={"rate_limits": False})
-    assert {o.status for o in result.outcomes} == {"applied"}
-    lost = [
-        r
-        for r in (await control.get("/_sandbox/requests", params={"limit": 10000})).json()
-        if r["fault"] == "lost_response"
-    ]
+    requests = (await control.get("/_sandbox/requests", params={"limit": 10000, "mutating": "true"})).json()
+    lost = [r for r in requests if r["fault"] == "lost_response"]
     assert lost, "the seed was meant to lose some responses"
+    assert len({r["idempotency_key"] for r in requests}) == len(requests)  # no call was sent twice
+    unknown = {o.sku for o in result.outcomes if o.status != "applied"}
+    assert unknown and {o.status for o in result.outcomes if o.sku in unknown} == {"failed"}
+    again = await a.set_quantities([u for u in updates if u.sku in unknown], idempotency_key="lossy:2")
+    assert {o.status for o in again.outcomes} == {"applied"}
     assert (await control.get("/_sandbox/effects/duplicates")).json() == []
     effects = (await control.get("/_sandbox/effects", params={"limit": 100000})).json()
     assert sorted(e["entity"] for e in effects if e["field"] == "available") == sorted(skus)
+
+
+def first_lost_then_answered() -> int:
+    """A fault seed under which, at lost_response_rate 0.5, the first mutation's answer is lost and the second's is
+    not (each mutation draws a fault roll, then a lost-response roll)."""
+    import random
+
+    for s in range(10_000):
+        r = random.Random(s)
+        rolls = [r.random() for _ in range(4)]
+        if rolls[1] < 0.5 <= rolls[3]:
+            return s
+    raise AssertionError("no seed")
+
+
+async def test_a_guarded_write_whose_answer_was_lost_is_resent_and_converges(
+    make_adapter, control: httpx.AsyncClient
+) -> None:  # type: ignore[no-untyped-def]
+    """compareQuantity makes a replay harmless (after it was applied, the guard would refuse it as stale), so the
+    transport may resend a guarded call after a lost answer - unlike an unguarded one."""
+    [sku] = await seed(control, 1, quantity=10)
+    a: ShopifyMarketplace = make_adapter()
+    await a.list_listings()
+    faults = {"lost_response_rate": 0.5, "seed": first_lost_then_answered(), "rate_limits": False}
+    await control.put("/_sandbox/faults", json=faults)
+    result = await a.set_quantities(
+        [QuantityUpdate(sku=sku, quantity=4, expected_quantity=10)], idempotency_key="g"
+    )
+    await control.put("/_sandbox/faults", json={"rate_limits": False})
+    assert [o.status for o in result.outcomes] == ["applied"]
+    sent = (await control.get("/_sandbox/requests", params={"mutating": "true"})).json()
+    assert [r["fault"] for r in sent] == ["lost_response", None]  # resent once, same key
+    assert len({r["idempotency_key"] for r in sent}) == 1
+    assert (await truth(control, sku))["quantity"] == 4
+    assert (await control.get("/_sandbox/effects/duplicates")).json() == []

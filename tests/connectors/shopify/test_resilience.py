@@ -114,21 +114,33 @@ async def test_http_429_waits_the_advertised_retry_after(make_adapter, control: 
     )
     result = await a.set_quantities([QuantityUpdate(sku=s, quantity=4) for s in skus], idempotency_key="429")
     assert {o.status for o in result.outcomes} == {"applied"}
-    reqs = (await control.get("/_sandbox/requests")).json()
+    reqs = (await control.get("/_sandbox/requests", params={"mutating": "true"})).json()
     assert [r["status"] for r in reqs] == [429, 200]
     assert reqs[1]["at"] - reqs[0]["at"] >= 0.95  # the advertised second was waited, not a quick backoff
 
 
-async def test_server_errors_are_retried(make_adapter, control: httpx.AsyncClient) -> None:  # type: ignore[no-untyped-def]
+async def test_a_server_error_on_a_mutation_is_not_resent(make_adapter, control: httpx.AsyncClient) -> None:  # type: ignore[no-untyped-def]
+    """2025-01 has no idempotency key: a mutation answered 5xx may have been applied, so the transport does not send
+    it again; the items fail retryably and the caller's next call (with current values) applies them."""
     skus = await seed(control, 3)
     a: ShopifyMarketplace = make_adapter()
     await a.list_listings(page_size=20)
     await control.put(
         "/_sandbox/faults", json={"error_rate": 0.5, "seed": seed_for(0.5, 0.5), "rate_limits": False}
     )
-    result = await a.set_quantities([QuantityUpdate(sku=s, quantity=6) for s in skus], idempotency_key="5xx")
-    assert {o.status for o in result.outcomes} == {"applied"}
-    assert [r["status"] for r in (await control.get("/_sandbox/requests")).json()] == [503, 200]
+    updates = [QuantityUpdate(sku=s, quantity=6) for s in skus]
+    result = await a.set_quantities(updates, idempotency_key="5xx")
+    assert [(o.status, o.code) for o in result.outcomes] == [("failed", "ServerError")] * 3
+
+    async def mutating() -> list[int]:
+        return [
+            r["status"] for r in (await control.get("/_sandbox/requests", params={"mutating": "true"})).json()
+        ]
+
+    assert await mutating() == [503]
+    again = await a.set_quantities(updates, idempotency_key="5xx:2")
+    assert {o.status for o in again.outcomes} == {"applied"}
+    assert await mutating() == [503, 200]
 
 
 async def test_persistent_server_errors_become_failed_outcomes(

@@ -92,7 +92,7 @@ async def test_cost_accounting_and_the_single_query_cap(tmp_path: Path) -> None:
         assert cost["throttleStatus"]["currentlyAvailable"] <= 1000 - cost["actualQueryCost"] + 1
         body = await gql(
             c,
-            'query P($n: Int!) { productVariants(first: $n) { nodes { id product { id } inventoryItem { id inventoryLevel(locationId: "x") { id } } } } }',
+            'query P($n: Int!) { productVariants(first: $n) { nodes { id product { id } inventoryItem { id inventoryLevel(locationId: "gid://shopify/Location/1") { id } } } } }',
             {"n": 250},
         )
         assert body["errors"][0]["extensions"]["code"] == "MAX_COST_EXCEEDED" and "data" not in body

@@ -70,8 +70,11 @@ class Sandbox:
         current = (await self.call("GET", "/_sandbox/config")).json()
         (await self.call("PUT", "/_sandbox/config", json={**current, **kw})).raise_for_status()
 
-    async def requests(self, path: str = "/wp-json") -> list[dict[str, Any]]:
-        return (await self.call("GET", "/_sandbox/requests", params={"path": path, "limit": 100000})).json()
+    async def requests(self, path: str = "/wp-json", *, mutating: bool = False) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"path": path, "limit": 100000}
+        if mutating:
+            params["mutating"] = "true"
+        return (await self.call("GET", "/_sandbox/requests", params=params)).json()
 
     async def duplicates(self) -> list[dict[str, Any]]:
         return (await self.call("GET", "/_sandbox/effects/duplicates")).json()

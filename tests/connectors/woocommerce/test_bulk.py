@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from connectors.marketplace.types import PriceUpdate, QuantityUpdate
+from connectors.marketplace.types import ListingDraft, PriceUpdate, QuantityUpdate
 from tests.connectors.woocommerce.conftest import Sandbox
 
 
@@ -96,12 +96,12 @@ async def test_prices_are_sent_as_strings_and_checked(sandbox: Sandbox) -> None:
         "Q-011": ("rejected", "currency_mismatch"),
     }
     truth = await sandbox.truth("Q-010", "QV-3", "Q-011")
-    assert truth["Q-010"]["price"] == "12.5" and truth["QV-3"]["price"] == "10"
+    assert truth["Q-010"]["price"] == "12.50" and truth["QV-3"]["price"] == "10.00"
     assert truth["Q-011"]["price"] == "5.00"
     effects = await sandbox.effects()
     assert {(e["field"], e["new_value"]) for e in effects if e["idempotency_key"]} == {
-        ("regular_price", "12.5"),
-        ("regular_price", "10"),
+        ("regular_price", "12.50"),
+        ("regular_price", "10.00"),
     }
 
 
@@ -162,3 +162,33 @@ async def test_variation_moved_to_another_parent_is_found_again(sandbox: Sandbox
     truth = (await sandbox.truth("MV-1"))["MV-1"]
     assert truth["quantity"] == 5 and truth["parent_id"] != old.product_id
     assert result.outcomes[0].external_id == str(truth["id"])
+
+
+async def test_a_price_a_store_would_mangle_is_refused_before_sending(sandbox: Sandbox) -> None:
+    """A store does not refuse a bad regular_price, it stores wc_format_decimal of it ("NaN" -> "", the product
+    stops being purchasable; "1E+1" would be "11"): the adapter refuses such prices itself and sends nothing."""
+    await _seed_mixed(sandbox)
+    mp = sandbox.adapter()
+    bad = {"Q-010": "NaN", "Q-011": "Infinity", "QV-3": "12.345", "Q-012": "-4"}
+    before = len(await sandbox.requests())
+    result = await mp.set_prices(
+        [PriceUpdate.model_construct(sku=s, price=Decimal(p), currency="USD") for s, p in bad.items()]
+        + [PriceUpdate(sku="Q-013", price=Decimal("7.25"))],
+        idempotency_key="bad-prices",
+    )
+    status = {o.sku: (o.status, o.code) for o in result.outcomes}
+    assert status == {**{s: ("rejected", "invalid_price") for s in bad}, "Q-013": ("applied", None)}
+    sent = [r for r in (await sandbox.requests())[before:] if r["method"] != "GET"]
+    assert len(sent) == 1  # one batch, for the valid price only
+    truth = await sandbox.truth(*bad, "Q-013")
+    assert {s: row["price"] for s, row in truth.items()} == {
+        "Q-010": "5.00", "Q-011": "5.00", "QV-3": "7.00", "Q-012": "5.00", "Q-013": "7.25"
+    }  # fmt: skip
+    draft = ListingDraft.model_construct(sku="NEW-NAN", title="x", price=Decimal("NaN"), quantity=1)
+    made = await mp.create_listing(draft, idempotency_key="nan-create")
+    assert (made.status, made.code) == ("rejected", "invalid_price")
+    assert not [
+        r
+        for r in (await sandbox.requests())[before:]
+        if r["method"] == "POST" and r["path"].endswith("/products")
+    ]

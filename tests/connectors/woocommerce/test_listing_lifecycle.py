@@ -51,7 +51,7 @@ async def test_create_update_end_a_simple_listing(sandbox: Sandbox) -> None:
     )
     assert updated.status == "applied"
     raw = (await sandbox.woo("GET", f"/products/{created.external_id}")).json()
-    assert (raw["name"], raw["regular_price"]) == ("Enamel Pin v2", "8")
+    assert (raw["name"], raw["regular_price"]) == ("Enamel Pin v2", "8.00")
     ended = await mp.end_listing("PIN-1", idempotency_key="e1")
     assert ended.status == "applied"
     assert (await sandbox.truth("PIN-1"))["PIN-1"]["status"] == "draft"

@@ -66,14 +66,20 @@ async def test_cancel_emits_order_updated_and_restock(live_sandbox: tuple[Sandbo
     assert next(e for e in events if e.kind == "quantity_changed").quantity == 240
 
 
-async def test_timeouts_are_retried_as_transport_errors(live_sandbox: tuple[Sandbox, Receiver]) -> None:
+async def test_timeouts_fail_writes_retryably_and_are_not_resent(
+    live_sandbox: tuple[Sandbox, Receiver],
+) -> None:
     sandbox, _ = live_sandbox
     mp = sandbox.adapter(timeout=0.5)
     await mp.resolve_skus(["DEMO-LAMP-04"])
     await sandbox.faults(timeout_rate=0.5, timeout_seconds=2.0, seed=1)  # seed 1: the first roll is a timeout
     result = await mp.set_quantities([QuantityUpdate(sku="DEMO-LAMP-04", quantity=3)], idempotency_key="t")
+    assert (result.outcomes[0].status, result.outcomes[0].retryable) == ("failed", True)
+    sent = await sandbox.requests(mutating=True)
+    assert [r["fault"] for r in sent] == ["timeout"]  # the write went out once
+    await sandbox.faults(timeout_rate=0.0)
+    result = await mp.set_quantities([QuantityUpdate(sku="DEMO-LAMP-04", quantity=3)], idempotency_key="t:2")
     assert result.outcomes[0].status == "applied"
-    assert any(r["fault"] == "timeout" for r in await sandbox.requests())
     down = sandbox.adapter(timeout=0.3, options={"max_retries": 1})
     await sandbox.faults(timeout_rate=0.0)
     await down.resolve_skus(["DEMO-LAMP-04"])

@@ -50,25 +50,32 @@ async def test_client_bucket_keeps_under_the_host_limit(sandbox: Sandbox) -> Non
     assert not [r for r in await sandbox.requests() if r["status"] == 429]
 
 
-async def test_5xx_is_retried_until_applied(sandbox: Sandbox) -> None:
+async def test_5xx_fails_the_batch_retryably_and_the_callers_next_call_applies_it(sandbox: Sandbox) -> None:
     skus = await _seed(sandbox)
-    await sandbox.faults(error_rate=0.5, seed=7)
     mp = sandbox.adapter()
-    result = await mp.set_quantities([QuantityUpdate(sku=s, quantity=4) for s in skus], idempotency_key="5xx")
-    assert all(o.ok for o in result.outcomes)
-    reqs = await sandbox.requests()
-    assert any(r["status"] == 503 for r in reqs), "no 5xx was injected"
+    await mp.resolve_skus(skus)
+    await sandbox.faults(error_rate=0.5, seed=7)
+    updates = [QuantityUpdate(sku=s, quantity=4) for s in skus]
+    result = await mp.set_quantities(updates, idempotency_key="5xx")
+    failed = {o.sku for o in result.outcomes if not o.ok}
+    assert failed and all(o.retryable for o in result.outcomes if not o.ok)
+    batches = [r for r in await sandbox.requests() if r["path"].endswith("/batch")]
+    assert any(r["status"] == 503 for r in batches), "no 5xx was injected"
+    assert len(batches) == 3  # 300 SKUs in batches of 100, none resent
+    await sandbox.faults(error_rate=0.0)
+    again = await mp.set_quantities([u for u in updates if u.sku in failed], idempotency_key="5xx:2")
+    assert all(o.ok for o in again.outcomes)
     assert all(v["quantity"] == 4 for v in (await sandbox.truth(*skus)).values())
 
 
-async def test_5xx_beyond_the_retry_budget_is_a_retryable_item_failure(sandbox: Sandbox) -> None:
+async def test_5xx_on_a_write_is_a_retryable_item_failure_sent_once(sandbox: Sandbox) -> None:
     await _seed(sandbox, 3)
     mp = sandbox.adapter(options={"max_retries": 1})
     await mp.resolve_skus(["R-000", "R-001"])
     await sandbox.faults(error_rate=1.0)
     result = await mp.set_quantities([QuantityUpdate(sku="R-000", quantity=1)], idempotency_key="down")
     assert result.outcomes[0].status == "failed" and result.outcomes[0].retryable
-    assert len([r for r in await sandbox.requests() if r["path"].endswith("/batch")]) == 2
+    assert len([r for r in await sandbox.requests() if r["path"].endswith("/batch")]) == 1
 
 
 async def test_validation_errors_are_not_retried(sandbox: Sandbox) -> None:
@@ -114,20 +121,26 @@ async def test_wrong_secret_is_an_auth_error_after_one_fallback_try(sandbox: San
     assert [e[2] for e in sandbox.recorder.exchanges if e[1].startswith("/wp-json")] == [401, 401]
 
 
-async def test_lost_responses_are_retried_without_duplicate_effects(sandbox: Sandbox) -> None:
+async def test_lost_responses_are_not_resent_and_nothing_applies_twice(sandbox: Sandbox) -> None:
     skus = await _seed(sandbox)
     mp = sandbox.adapter()
     await mp.resolve_skus(skus)
     await sandbox.faults(lost_response_rate=0.5, seed=3)
-    result = await mp.set_quantities(
-        [QuantityUpdate(sku=s, quantity=11) for s in skus], idempotency_key="lost"
-    )
-    assert all(o.ok for o in result.outcomes)
+    updates = [QuantityUpdate(sku=s, quantity=11) for s in skus]
+    result = await mp.set_quantities(updates, idempotency_key="lost")
     reqs = await sandbox.requests()
     assert any(r["fault"] == "lost_response" for r in reqs), "no response was lost"
+    assert len([r for r in reqs if r["path"].endswith("/batch")]) == 3  # none resent
+    unknown = {o.sku for o in result.outcomes if not o.ok}
+    assert unknown and {o.status for o in result.outcomes if not o.ok} == {"failed"}
+    await sandbox.faults(lost_response_rate=0.0)
+    again = await mp.set_quantities([u for u in updates if u.sku in unknown], idempotency_key="lost:2")
+    assert all(o.ok for o in again.outcomes)
     assert await sandbox.duplicates() == []
     effects = [e for e in await sandbox.effects() if e["field"] == "stock_quantity"]
-    assert len(effects) == len(skus)  # each SKU changed exactly once although batches were sent again
+    assert len(effects) == len(
+        skus
+    )  # each SKU changed exactly once: the lost batches were applied, not resent
     # creating a listing whose first answer is lost: the retry finds the SKU taken and converges, no 2nd product
     await sandbox.faults(lost_response_rate=1.0)
     draft = ListingDraft(sku="NEW-1", title="New", price="5.00", quantity=2)  # type: ignore[arg-type]

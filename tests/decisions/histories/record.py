@@ -18,18 +18,20 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from merchflow.blobs import FileBlobStore
+from activities.decisions.service import decide
+from connectors.blobs.local import LocalBlobStore
 from merchflow.db.engine import make_engine, session_scope
 from merchflow.db.migrate import upgrade
 from merchflow.db.models import Product
-from merchflow.decisions.payloads import DecisionInput, DecisionResult
-from merchflow.decisions.service import decide, decision_workflow_id
 from merchflow.settings import Settings, bin_path
 from tests.decisions.conftest import add_product, make_worker, price_proposal, set_policy
 from tests.decisions.helpers import wait_state
+from workers.build import decision_handlers
 from workers.deps import Deps
+from workers.registry import FEATURES
+from workflows.decisions.contract import DecisionInput, DecisionResult, decision_workflow_id
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).parents[2] / "replay" / "histories" / "decision"
 
 
 async def main() -> None:
@@ -39,7 +41,8 @@ async def main() -> None:
     )  # type: ignore[call-arg,arg-type]
     upgrade(settings.sqlalchemy_url)
     engine = make_engine(settings.sqlalchemy_url)
-    deps = Deps(settings=settings, engine=engine, blobs=FileBlobStore(tmp / "blobs"))
+    deps = Deps(settings=settings, engine=engine, blobs=LocalBlobStore(tmp / "blobs"))
+    deps.decision_handlers = decision_handlers(deps, FEATURES)
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(bin_path("temporal-test-server")),
         data_converter=pydantic_data_converter,
