@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from activities.decisions import bulk
-from activities.decisions.actions import PriceChangeHandler
+from activities.repricing.price_change import PriceChangeHandler
 from domain.decisions.rules import Proposal, default_policy
 from merchflow.db.engine import make_engine, session_scope
 from merchflow.db.migrate import upgrade

@@ -229,7 +229,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 procs.worker(settings, mps, name=f"worker-{n}")
             from merchflow.temporal import connect
             from workflows.stock.contract import ReconcileInput
-            from workflows.stock.orders import ReconcileWorkflow
+            from workflows.stock.reconcile import ReconcileWorkflow
 
             client = await connect(settings)
             if args.metrics:

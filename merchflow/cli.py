@@ -52,7 +52,10 @@ def worker(
     _setup()
     from workers.build import run_workers
 
-    _exit(asyncio.run(run_workers(get_settings(), only=queue)))
+    # Not asyncio.run: after a bounded shutdown the workers' tasks may still be waiting on a Temporal
+    # server that is gone, and asyncio.run would wait for them again while cancelling them.
+    loop = asyncio.new_event_loop()
+    _exit(loop.run_until_complete(run_workers(get_settings(), only=queue)))
 
 
 @app.command()

@@ -24,6 +24,10 @@ log = get_logger(__name__)
 CONNECT_TIMEOUT = 120.0
 # Sync activities each hold a pool thread while they run; the pool is as large as the slots so none waits.
 MAX_CONCURRENT_ACTIVITIES = 64
+# A stop waits this long for the workers to shut down. When the Temporal server went away first (`up` was
+# killed outright), Temporal Core keeps retrying its polls for ~30 s before shutdown returns; nothing is
+# lost by leaving earlier: unfinished activities time out and are retried by another worker.
+SHUTDOWN_TIMEOUT = 8.0
 
 
 def build_deps(settings: Settings, features: list[Feature] | None = None) -> Deps:
@@ -140,7 +144,11 @@ async def run_workers(settings: Settings, only: Iterable[str] | None = None) -> 
         log.error("worker stopped unexpectedly", error=repr(t.exception()))
     log.info("worker shutting down")
     # Graceful: in-flight activities get their shutdown grace; workflows resume elsewhere from history.
-    await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
+    shutting = [asyncio.create_task(w.shutdown()) for w in workers]
+    if shutting:
+        _, pending = await asyncio.wait(shutting, timeout=SHUTDOWN_TIMEOUT)
+        if pending:
+            log.warning("worker shutdown still waiting; leaving anyway", timeout_s=SHUTDOWN_TIMEOUT)
     deps.engine.dispose()
     telemetry.stop()
     return 1 if crashed else 0

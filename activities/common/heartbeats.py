@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 
 from temporalio import activity
 
@@ -57,3 +59,28 @@ async def kept_alive(every: float | None = None) -> AsyncIterator[None]:
         yield
     finally:
         task.cancel()
+
+
+@contextlib.contextmanager
+def kept_alive_in_thread(every: float | None = None) -> Iterator[None]:
+    """`kept_alive` for sync activities, whose body blocks the thread it runs on: a side thread heartbeats
+    until the body returns, so a worker that dies mid-body is noticed within the heartbeat timeout instead of
+    the start-to-close timeout. The side thread runs in a copy of the activity's context (the SDK finds the
+    running activity through a context variable; its heartbeat is safe to call from another thread)."""
+    if not activity.in_activity():
+        yield
+        return
+    interval = every if every is not None else beat_every()
+    done = threading.Event()
+
+    def tick() -> None:
+        while not done.wait(interval):
+            activity.heartbeat()
+
+    beater = threading.Thread(target=contextvars.copy_context().run, args=(tick,), daemon=True)
+    beater.start()
+    try:
+        yield
+    finally:
+        done.set()
+        beater.join()

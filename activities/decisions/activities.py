@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.common.heartbeats import kept_alive_in_thread
 from activities.decisions import bulk, notifications
 from activities.decisions.actions import (
     ActionFailed,
@@ -77,6 +78,12 @@ class DecisionActivities:
 
     @activity.defn(name="decision.execute_action")
     def execute_action(self, inp: ExecuteInput) -> ExecuteResult:
+        # an action can take long (listings published on four marketplaces): heartbeats let a killed
+        # worker's action be retried elsewhere within the heartbeat timeout
+        with kept_alive_in_thread():
+            return self._execute_action(inp)
+
+    def _execute_action(self, inp: ExecuteInput) -> ExecuteResult:
         handler = self.handler_for(inp.proposal.decision_type)
         outside = outside_effect(handler)
         if outside is not None:

@@ -74,7 +74,13 @@ async def _sync_on_connect(request: Request, settings: Any, account_id: int) -> 
     await start_listing_sync(client, settings, account_id, "connect")
 
 
-@router.post("", status_code=201, response_model=AccountOut, summary="Add a marketplace account")
+@router.post(
+    "",
+    status_code=201,
+    response_model=AccountOut,
+    summary="Add a marketplace account",
+    responses=error_responses(409),
+)
 async def create_account(
     request: Request, body: AccountCreate, caller: Admin, settings: AppSettings
 ) -> AccountOut:
@@ -235,7 +241,10 @@ async def account_test_report(
 
 
 @router.post(
-    "/{account_id}/connect", response_model=ConnectOut, summary="Start a connect flow: the consent URL"
+    "/{account_id}/connect",
+    response_model=ConnectOut,
+    summary="Start a connect flow: the consent URL",
+    responses=error_responses(409),
 )
 async def start_connect(
     request: Request,

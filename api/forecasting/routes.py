@@ -35,6 +35,7 @@ from workflows.forecasting.contract import (
     ForecastRunInput,
     SalesImportInput,
     SalesImportProgress,
+    manual_forecast_run_id,
     sales_import_workflow_id,
 )
 
@@ -99,7 +100,7 @@ async def create_sales_import(
         sink.path.unlink(missing_ok=True)
     else:
         await asyncio.to_thread(blobs.commit, sink.path, blob_key, content_type=content_type or "text/plain")
-    wid = sales_import_workflow_id(import_id)
+    wid = sales_import_workflow_id(import_id, deployment=settings.temporal.task_queue_prefix)
     row, created = await asyncio.to_thread(
         repo.create_pending, get_engine(request),
         values={"id": import_id, "filename": (filename or sink.filename)[:300], "file_format": sink.file_format,
@@ -161,8 +162,7 @@ class RunRequest(BaseModel):
 async def start_run(
     body: RunRequest, caller: Operator, settings: AppSettings, temporal: Temporal
 ) -> dict[str, str]:
-    # the same request within a minute is one run (a double click, a retried call)
-    wid = f"forecast-run-manual-{utcnow():%Y%m%dT%H%M}-{'r' if body.retrain else 'n' if body.retrain is False else 'a'}"
+    wid = manual_forecast_run_id(body.retrain, utcnow(), deployment=settings.temporal.task_queue_prefix)
     try:
         await temporal.start_workflow(
             FORECAST_RUN_WORKFLOW,

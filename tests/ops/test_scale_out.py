@@ -71,9 +71,22 @@ async def test_two_workers_share_the_work_and_survive_losing_one(
     async with open_stack(
         tmp_path / "data", db_url=url, client=temporal_env.client, stock=stock, marketplaces=MPS, worker=False
     ) as st:
-        workers = [spawn(st.settings, tmp_path / f"worker-{n}.log") for n in range(2)]
+        logs = [tmp_path / f"worker-{n}.log" for n in range(2)]
+        workers = [spawn(st.settings, log) for log in logs]
         pids = {f"{w.pid}@" for w in workers}
         try:
+            # both polling before the first order: on a loaded machine the first worker up would otherwise
+            # take every task while the second is still importing
+            await eventually(
+                lambda: asyncio.to_thread(
+                    lambda: all(
+                        p.exists() and "worker started" in p.read_text(errors="replace") for p in logs
+                    )
+                ),
+                lambda up: up,
+                timeout=180,
+                what="both workers started",
+            )
             for mp in MPS:
                 await st.sbx.faults(mp, latency_ms=40)  # pushes take a moment: work is in flight at the kill
             token = make_token(st.engine, "operator")

@@ -344,9 +344,10 @@ async def test_admin_sets_autonomy_policy(web: httpx.AsyncClient) -> None:
         )
         assert r.status_code == 422 and "not saved" in r.text, bad
     r = await web.post(
-        "/admin/policies/listing_publish", data={"mode": "manual", "threshold": "0.9", "csrf_token": token}
+        "/admin/policies/gift_wrap", data={"mode": "manual", "threshold": "0.9", "csrf_token": token}
     )
-    assert r.status_code == 404  # no feature acts on listing_publish yet
+    assert "gift_wrap" not in decision_types()
+    assert r.status_code == 404  # no feature acts on this type: no policy can be set for it
     with read_session(engine_of(web)) as session:
         policy = next(
             p for p in repo.get_policies(session, types=["price_change"]) if p.decision_type == "price_change"

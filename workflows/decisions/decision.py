@@ -56,6 +56,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.decisions.follow_ups import start_or_nudge
 
 _DB = {"start_to_close_timeout": timedelta(seconds=30), "retry_policy": FAST}
+# the action heartbeats a few times within this (kept_alive_in_thread), so a dead worker's action is retried soon
+ACTION_HEARTBEAT_TIMEOUT = timedelta(seconds=20)
 _ERROR_TYPES = {
     "forbidden": "DecisionForbidden",
     "conflict": "DecisionConflict",
@@ -177,6 +179,7 @@ class DecisionWorkflow:
                 DecisionActivities.execute_action,
                 req,
                 start_to_close_timeout=timedelta(minutes=2),
+                heartbeat_timeout=ACTION_HEARTBEAT_TIMEOUT,
                 retry_policy=ACT,
             )
         except ActivityError as exc:

@@ -3,7 +3,7 @@ task queue, queries, and every payload. A leaf: pydantic only."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -16,9 +16,16 @@ PROGRESS_QUERY = "progress"
 NIGHTLY_SCHEDULE_ID = "forecast-nightly"
 
 
-def sales_import_workflow_id(import_id: str) -> str:
-    """The uploaded bytes' digest: the same file uploaded twice is one import."""
-    return f"sales-import-{import_id}"
+def sales_import_workflow_id(import_id: str, *, deployment: str) -> str:
+    """The uploaded bytes' digest: the same file uploaded twice is one import. `deployment` (the task queue
+    prefix) keeps two deployments sharing a Temporal namespace from joining each other's imports."""
+    return f"sales-import-{deployment}-{import_id}"
+
+
+def manual_forecast_run_id(retrain: bool | None, at: datetime, *, deployment: str) -> str:
+    """A run someone asked for: the same request within the same minute is one run (a double click, a retry)."""
+    mode = "r" if retrain else "n" if retrain is False else "a"
+    return f"forecast-run-manual-{deployment}-{at:%Y%m%dT%H%M}-{mode}"
 
 
 FileFormat = Literal["csv", "jsonl"]

@@ -25,6 +25,19 @@ RATE_HEADER = "x-amzn-ratelimit-limit"
 # Amazon's bucket starts when our first request arrives, ours when we send it; network jitter would otherwise let
 # a request arrive a few milliseconds early and cost a 429 plus a whole Retry-After. 1% slower avoids that.
 RATE_SAFETY = 0.99
+# The same jitter hits a burst: a request sent just after the burst was spent can arrive at Amazon's bucket before
+# it refilled. Leaving one token of the burst to Amazon absorbs jitter up to 1/rate seconds. Only for fast buckets:
+# on a slow one (feeds, one per minutes) the token would cost minutes, and jitter is negligible against 1/rate.
+BURST_HEADROOM = 1.0
+HEADROOM_MIN_RATE = 0.1
+
+
+def usable_burst(rate: float, burst: float) -> float:
+    if rate >= HEADROOM_MIN_RATE and burst - BURST_HEADROOM >= 1:
+        return burst - BURST_HEADROOM
+    return burst
+
+
 # SP-API ignores unknown headers; the sandbox records this one to prove that nothing was applied twice.
 TRACE_KEY_HEADER = "x-merchflow-idempotency-key"
 
@@ -98,7 +111,9 @@ class SpApiClient:
 
     def bucket(self, operation: str) -> TokenBucket:
         rate, burst = RATE_LIMITS[operation]
-        return self.limiter.bucket("amazon", self.account, operation, rate=rate * RATE_SAFETY, burst=burst)
+        return self.limiter.bucket(
+            "amazon", self.account, operation, rate=rate * RATE_SAFETY, burst=usable_burst(rate, burst)
+        )
 
     def feed_type_bucket(self, feed_type: str) -> TokenBucket | None:
         if feed_type not in FEED_TYPE_LIMITS:

@@ -6,11 +6,17 @@ update_listing rewrites single-variant products with productSet; on a product wi
 (productSet deletes the variants it is not given), so it changes the product fields with productUpdate and the
 variant with productVariantsBulkUpdate. Quantities are not touched by update_listing: they go through set_quantities
 and its compare guard.
+
+The key sent with each mutation is the caller's key plus a digest of the mutation's variables: the server answers a
+repeated key with a different request as an error, and a caller's retry may rightly carry a changed draft (image
+URLs signed afresh, a quantity that moved). The lookup first is what keeps such a retry from duplicating.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +28,12 @@ from connectors.marketplace.types import ListingDraft, ListingResult, ListingSna
 DEFAULT_OPTION = "Title"
 DEFAULT_VALUE = "Default Title"
 BARCODE_TYPES = ("gtin", "upc", "ean", "isbn")
+
+
+def request_key(key: str, variables: dict[str, Any]) -> str:
+    """The caller's key for this exact request: the same request repeated is deduplicated, a changed one is new."""
+    body = json.dumps(variables, sort_keys=True, separators=(",", ":"), default=str)
+    return f"{key}:{hashlib.sha256(body.encode()).hexdigest()[:16]}"
 
 
 def money(value: Decimal) -> str:
@@ -103,7 +115,8 @@ async def create(
         "productOptions": [{"name": DEFAULT_OPTION, "values": [{"name": DEFAULT_VALUE}]}],
         "variants": [variant],
     }
-    data = await gql.execute(docs.PRODUCT_SET, {"input": product_input}, idempotency_key=key)
+    variables = {"input": product_input}
+    data = await gql.execute(docs.PRODUCT_SET, variables, idempotency_key=request_key(key, variables))
     return _result(draft.sku, data.get("productSet"), catalog)
 
 
@@ -130,22 +143,19 @@ async def _update(
             "productOptions": [{"name": DEFAULT_OPTION, "values": [{"name": DEFAULT_VALUE}]}],
             "variants": [variant],
         }
-        data = await gql.execute(docs.PRODUCT_SET, {"input": product_input}, idempotency_key=key)
+        variables = {"input": product_input}
+        data = await gql.execute(docs.PRODUCT_SET, variables, idempotency_key=request_key(key, variables))
         return _result(draft.sku, data.get("productSet"), catalog)
-    data = await gql.execute(
-        docs.PRODUCT_UPDATE,
-        {"product": {"id": ref.product_id, **_product_fields(draft)}},
-        idempotency_key=f"{key}:p",
-    )
+    variables = {"product": {"id": ref.product_id, **_product_fields(draft)}}
+    data = await gql.execute(docs.PRODUCT_UPDATE, variables, idempotency_key=request_key(f"{key}:p", variables))
     payload = data.get("productUpdate") or {}
     if payload.get("userErrors"):
         return _result(draft.sku, payload, catalog)
     variant = {"id": ref.variant_id, "price": money(draft.price)}
     if "barcode" in (v := _variant(draft)):
         variant["barcode"] = v["barcode"]
-    data = await gql.execute(
-        docs.SET_PRICES, {"productId": ref.product_id, "variants": [variant]}, idempotency_key=f"{key}:v"
-    )
+    variables = {"productId": ref.product_id, "variants": [variant]}
+    data = await gql.execute(docs.SET_PRICES, variables, idempotency_key=request_key(f"{key}:v", variables))
     errors = (data.get("productVariantsBulkUpdate") or {}).get("userErrors") or []
     if errors:
         return ListingResult(sku=draft.sku, status="rejected", code=errors[0].get("code"),

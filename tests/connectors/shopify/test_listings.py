@@ -144,6 +144,27 @@ async def test_create_update_and_end_a_listing(
     assert {s.sku: s.status for s in page.items}["NEW-1"] == "ended"
 
 
+async def test_a_retry_under_the_same_key_with_a_changed_draft_converges(
+    make_adapter, control: httpx.AsyncClient
+) -> None:  # type: ignore[no-untyped-def]
+    """A caller's retry after a lost answer or a killed worker reuses its key, but the draft may have changed (image
+    URLs signed afresh, a quantity that moved): the server refuses a repeated key with a different request, so the
+    adapter must not send it that way; the listing ends applied, once."""
+    a: ShopifyMarketplace = make_adapter()
+    draft = ListingDraft(sku="RETRY-1", title="Oak Tray", price=Decimal("20.00"), quantity=3)
+    first = await a.create_listing(draft, idempotency_key="publish-7")
+    again = await a.create_listing(
+        draft.model_copy(update={"price": Decimal("21.00"), "quantity": 2}), idempotency_key="publish-7"
+    )
+    assert first.status == "applied" and (again.status, again.external_id) == ("applied", first.external_id)
+    assert len((await control.get("/_sandbox/listings", params={"sku": "RETRY-1"})).json()["listings"]) == 1
+    assert (await truth(control, "RETRY-1"))["price"] == "21.00"
+    same = await a.create_listing(
+        draft.model_copy(update={"price": Decimal("21.00"), "quantity": 2}), idempotency_key="publish-7"
+    )
+    assert (same.status, same.external_id) == ("applied", first.external_id)
+
+
 async def test_update_of_a_multi_variant_product_keeps_its_other_variants(
     make_adapter, control: httpx.AsyncClient
 ) -> None:  # type: ignore[no-untyped-def]
