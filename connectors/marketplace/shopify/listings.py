@@ -147,7 +147,9 @@ async def _update(
         data = await gql.execute(docs.PRODUCT_SET, variables, idempotency_key=request_key(key, variables))
         return _result(draft.sku, data.get("productSet"), catalog)
     variables = {"product": {"id": ref.product_id, **_product_fields(draft)}}
-    data = await gql.execute(docs.PRODUCT_UPDATE, variables, idempotency_key=request_key(f"{key}:p", variables))
+    data = await gql.execute(
+        docs.PRODUCT_UPDATE, variables, idempotency_key=request_key(f"{key}:p", variables)
+    )
     payload = data.get("productUpdate") or {}
     if payload.get("userErrors"):
         return _result(draft.sku, payload, catalog)
