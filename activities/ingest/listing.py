@@ -143,6 +143,7 @@ async def price_and_check(
             title=fit.listing.title,
             price=priced.price,
             list_price=priced.list_price,
+            floor=priced.floor,
             reasoning=priced.reasoning,
             competitor_min=prices[0] if prices else None,
             category=category,

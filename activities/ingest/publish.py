@@ -25,7 +25,7 @@ from activities.ingest.publishing import PublishIncomplete, publish_all
 from activities.ingest.tables import IngestLabel
 from activities.stock.repository import apply_adjustment
 from domain.ingest.attributes import Attribute
-from domain.ingest.review import Reviewed, ReviewProblem, labels, read_reviewed
+from domain.ingest.review import Reviewed, ReviewProblem, floors_of, labels, read_reviewed
 from merchflow.db.engine import session_scope
 from merchflow.db.models import Product, StockLevel
 from merchflow.db.types import utcnow
@@ -47,7 +47,7 @@ def product_id_of(req: ExecuteInput) -> str:
 def reviewed_of(req: ExecuteInput) -> Reviewed:
     marketplaces = sorted((req.proposal.current.get("marketplaces") or {}).keys())
     try:
-        return read_reviewed(req.proposal.proposed, marketplaces)
+        return read_reviewed(req.proposal.proposed, marketplaces, floors_of(req.proposal.current))
     except ReviewProblem as exc:
         raise ActionFailed(f"cannot publish: {exc}") from None
 

@@ -39,6 +39,7 @@ class MarketplaceDraft(BaseModel):
     title: str
     price: Decimal | None = None
     list_price: Decimal | None = None  # cost + target margin + fees, before the engine's constraints
+    floor: Decimal | None = None  # the lowest price keeping the minimum margin after this marketplace's fees
     reasoning: str = ""
     competitor_min: Decimal | None = None
     category: str | None = None  # eBay category id / Amazon product type
@@ -111,6 +112,7 @@ def build_proposal(inp: ReviewInput) -> Proposal:
                 "account_id": m.account_id,
                 "title": m.title,
                 "list_price": None if m.list_price is None else f"{m.list_price:.2f}",
+                "floor": None if m.floor is None else f"{m.floor:.2f}",
                 "competitor_min": None if m.competitor_min is None else f"{m.competitor_min:.2f}",
                 "category_name": m.category_name,
                 "gaps": m.gaps,
@@ -187,8 +189,22 @@ def _money(key: str, raw: Any) -> Decimal:
     return value
 
 
-def read_reviewed(proposed: Mapping[str, Any], marketplaces: list[str]) -> Reviewed:
-    """The approved values; ReviewProblem names what cannot be published as it stands."""
+def floors_of(current: Mapping[str, Any]) -> dict[str, Decimal]:
+    """Each marketplace's pricing floor as the draft recorded it (none where the cost was unknown)."""
+    out = {}
+    for mp, info in (current.get("marketplaces") or {}).items():
+        raw = (info or {}).get("floor")
+        if raw is not None:
+            out[mp] = Decimal(str(raw))
+    return out
+
+
+def read_reviewed(
+    proposed: Mapping[str, Any], marketplaces: list[str], floors: Mapping[str, Decimal] | None = None
+) -> Reviewed:
+    """The approved values; ReviewProblem names what cannot be published as it stands. An approver may change a
+    price, but not below the marketplace's floor (cost plus the minimum margin after its fees): that would sell
+    at a loss the pricing rules exist to prevent."""
     title = str(proposed.get("title") or "").strip()
     if not title:
         raise ReviewProblem("the title is empty")
@@ -199,6 +215,13 @@ def read_reviewed(proposed: Mapping[str, Any], marketplaces: list[str]) -> Revie
     if not 0 <= quantity <= 1_000_000:
         raise ReviewProblem("quantity must be between 0 and 1000000")
     prices = {mp: _money(f"price.{mp}", proposed.get(f"price.{mp}", "")) for mp in marketplaces}
+    for mp, price in prices.items():
+        floor = (floors or {}).get(mp)
+        if floor is not None and price < floor:
+            raise ReviewProblem(
+                f"price.{mp} {price:.2f} is below the lowest price that keeps the minimum margin after "
+                f"{mp}'s fees: {floor:.2f}"
+            )
     bullets = [str(proposed.get(f"bullet.{i + 1}") or "").strip() for i in range(MAX_BULLETS)]
     keywords = [k.strip() for k in str(proposed.get("keywords") or "").split(",") if k.strip()]
     attributes = {

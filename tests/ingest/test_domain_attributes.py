@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import numpy as np
 import pytest
 
@@ -14,6 +16,7 @@ from domain.ingest.identifiers import (
     isbn10_to_isbn13,
     isbn13_to_isbn10,
 )
+from domain.ingest.review import ReviewProblem, floors_of, read_reviewed
 from domain.ingest.text_parse import OcrLine, parse_lines
 
 
@@ -160,3 +163,14 @@ def test_offline_draft_is_deterministic_and_clearly_less_confident() -> None:
     # a seller's hint names the product better than any OCR line
     hinted = offline_draft(request.model_copy(update={"hints": {"title": "Insulated Flask"}}))
     assert hinted.listing.title.startswith("ACME Insulated Flask")
+
+
+def test_an_edited_price_below_the_marketplace_floor_cannot_be_published() -> None:
+    current = {"marketplaces": {"ebay": {"floor": "5.37"}, "shopify": {"floor": None}}}
+    floors = floors_of(current)
+    assert floors == {"ebay": Decimal("5.37")}
+    proposed = {"title": "Mug", "quantity": 2, "price.ebay": "5.36", "price.shopify": "1.00"}
+    with pytest.raises(ReviewProblem, match=r"price.ebay 5.36 is below .*: 5.37"):
+        read_reviewed(proposed, ["ebay", "shopify"], floors)
+    ok = read_reviewed({**proposed, "price.ebay": "5.37"}, ["ebay", "shopify"], floors)
+    assert ok.prices == {"ebay": Decimal("5.37"), "shopify": Decimal("1.00")}  # no cost, no floor

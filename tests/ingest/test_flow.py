@@ -3,6 +3,7 @@ approval, live listings; duplicates reported, not processed again."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -61,6 +62,23 @@ async def test_photos_become_drafts_and_an_approval_publishes_them(
             assert live["quantity"] == 5, (mp, live)
             assert Decimal(str(live["price"])) == prices[mp], (mp, live)
         await st.wait_decision(p["decision_id"], {"executed"})
+
+        # an approver may change a price, but not below that marketplace's floor (cost + minimum margin after its
+        # fees): the decision fails naming the lowest price allowed, and nothing is created anywhere
+        tee = await st.product(created["products"][1]["id"])
+        floor = Decimal(tee["listing"]["ebay"]["floor"])
+        assert Decimal("3.00") < floor <= Decimal(tee["listing"]["ebay"]["price"])
+        decision = await st.wait_decision(tee["decision_id"], {"pending"})
+        r = await st.api.post(
+            f"/api/v1/decisions/{tee['decision_id']}/edit",
+            headers=st.auth,
+            json={"expected_version": decision["version"], "value": {"price.ebay": "1.00"}},
+        )
+        assert r.status_code == 200, r.text
+        failed = await st.wait_decision(tee["decision_id"], {"failed"})
+        assert f"{floor:.2f}" in json.dumps(failed), failed
+        for mp in ("amazon", "ebay", "shopify", "woocommerce"):
+            assert await st.listing(mp, "TEE-1") is None, mp
 
         again = await st.upload_zip(
             manifest_zip([{"images": "m.jpg"}], {"m.jpg": photos.near_duplicate_of_red_mug().data})
