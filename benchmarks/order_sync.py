@@ -13,6 +13,13 @@ small enough that concurrent orders for one SKU happen. Target: p95 <= 2 s. The 
 Cost of the operators' tooling: `--codec` encrypts every Temporal payload (API, worker and this
 script's client), `--metrics` turns the metrics endpoints on (worker /metrics with the SDK's runtime metrics) and
 scrapes the API and the worker every second; without `--metrics` they are off. Compare p95 with and without.
+
+Single runs of 200 orders vary by more than the tooling costs (p95 0.37-1.2 s between plain runs), so the cost is
+measured with `--compare`: one stack (Temporal, sandboxes, master), and per round the API and worker processes
+restarted in each configuration in turn (the order reversed every other round, so a drift of the machine weighs on
+both alike), `--orders` measured orders each. The figures are pooled per configuration over the rounds:
+
+    .venv/bin/python benchmarks/order_sync.py --compare plain,codec+metrics --rounds 4 --orders 200
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import argparse
 import asyncio
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -84,6 +92,130 @@ async def wait_orders(engine: sa.Engine, n: int, timeout: float = 300) -> list[M
         await asyncio.sleep(0.5)
 
 
+CONFIGS = {
+    "plain": (False, False),
+    "codec": (True, False),
+    "metrics": (False, True),
+    "codec+metrics": (True, True),
+}
+CONFIG_WARMUP = 4  # orders after each restart of the API and worker, not measured
+
+
+def order_ids(engine: sa.Engine) -> set[str]:
+    with read_session(engine) as s:
+        return set(s.exec(sa.select(MarketplaceOrder.order_id)).scalars().all())  # type: ignore[call-overload]
+
+
+async def latencies_of(client: Any, rows: list[MarketplaceOrder]) -> tuple[list[float], dict[str, int]]:
+    """Webhook receipt (the API's clock) -> the order-sync workflow's close, per order."""
+    from workflows.stock.orders import OrderSyncWorkflow
+
+    latencies, statuses = [], {}
+    for r in rows:
+        handle = client.get_workflow_handle_for(OrderSyncWorkflow.run, r.workflow_id)
+        result = await handle.result()
+        closed = (await handle.describe()).close_time
+        assert result.received_at is not None and closed is not None
+        latencies.append(closed.timestamp() - result.received_at)
+        statuses[result.status] = statuses.get(result.status, 0) + 1
+        if result.failed:
+            statuses["with_failed_pushes"] = statuses.get("with_failed_pushes", 0) + 1
+    return latencies, statuses
+
+
+async def run_compare(args: argparse.Namespace) -> dict[str, Any]:
+    """Alternating configurations of the API and worker on one stack; pooled latencies per configuration."""
+    from merchflow.temporal import connect
+
+    names = [c.strip() for c in args.compare.split(",") if c.strip()]
+    unknown = [c for c in names if c not in CONFIGS]
+    if unknown or not names:
+        raise SystemExit(f"--compare takes some of {', '.join(CONFIGS)}; not {unknown}")
+    mps = list(args.names.split(",") if args.names else PREFERRED[: args.marketplaces])
+    work = Path(tempfile.mkdtemp(prefix="bench-order-sync-"))
+    settings = bench_settings(work, mps, db_url=args.postgres_url, rate_limits=not args.no_rate_limits)
+    settings.sandbox.webhook_base_url = f"http://127.0.0.1:{settings.api_port}"
+    infra = Processes(work)
+    pooled: dict[str, list[float]] = {c: [] for c in names}
+    rounds: dict[str, list[dict[str, float]]] = {c: [] for c in names}
+    scrapes: dict[str, int] = dict.fromkeys(names, 0)
+    problems: dict[str, int] = {"refused_by_sandbox": 0, "not_allocated": 0, "with_failed_pushes": 0}
+    try:
+        infra.temporal(settings)
+        infra.sandboxes(settings, mps)
+        upgrade(settings.sqlalchemy_url)
+        engine = make_engine(settings.sqlalchemy_url)
+        skus = [f"ORD-{i:04d}" for i in range(args.skus)]
+        stock = dict.fromkeys(skus, 1_000_000)
+        seed_master(engine, stock, mps)
+        urls = [settings.sandbox.base_url(mp) for mp in mps]
+        async with httpx.AsyncClient(timeout=120) as http:
+            for mp in mps:
+                await seed_sandbox(http, settings.sandbox.base_url(mp), stock, webhooks=True)
+            for rnd in range(args.rounds):
+                for name in names if rnd % 2 == 0 else names[::-1]:
+                    codec, metrics = CONFIGS[name]
+                    settings.codec.keys = {}
+                    flags = argparse.Namespace(codec=codec, metrics=metrics)
+                    layer = Processes(work, ops_env(flags, settings))
+                    stop_scrape = asyncio.Event()
+                    scraper = None
+                    try:
+                        layer.api(settings, mps)
+                        for n in range(args.workers):
+                            layer.worker(settings, mps, name=f"worker-{name}-{rnd}-{n}")
+                        if metrics:
+                            scraper = asyncio.create_task(scrape_metrics(settings, stop_scrape))
+                        client = await connect(settings)
+                        before = order_ids(engine)
+                        assert not await buy_all(http, urls, skus, CONFIG_WARMUP, 2.0, f"w-{name}-{rnd}")
+                        await wait_orders(engine, len(before) + CONFIG_WARMUP)
+                        warm = order_ids(engine)
+                        refused = await buy_all(http, urls, skus, args.orders, args.rate, f"b-{name}-{rnd}")
+                        problems["refused_by_sandbox"] += len(refused)
+                        want = len(warm) + args.orders - len(refused)
+                        rows = [r for r in await wait_orders(engine, want) if r.order_id not in warm]
+                        lat, statuses = await latencies_of(client, rows)
+                        problems["with_failed_pushes"] += statuses.get("with_failed_pushes", 0)
+                        problems["not_allocated"] += sum(
+                            v for k, v in statuses.items() if k not in ("allocated", "with_failed_pushes")
+                        )
+                        stop_scrape.set()
+                        if scraper is not None:
+                            scrapes[name] += await scraper
+                    finally:
+                        stop_scrape.set()
+                        layer.stop()
+                    pooled[name] += lat
+                    one = {"p50_s": round(pct(lat, 0.5), 3), "p95_s": round(pct(lat, 0.95), 3)}
+                    rounds[name].append(one)
+                    print(f"round {rnd + 1} {name}: {len(lat)} orders, p50 {one['p50_s']}s, p95 {one['p95_s']}s",
+                          flush=True)  # fmt: skip
+        engine.dispose()
+    finally:
+        infra.stop()
+    base = names[0]
+    out: dict[str, Any] = {"orders_per_round": args.orders, "rounds": args.rounds, "rate_per_s": args.rate,
+                           "marketplaces": mps, "rate_limits": not args.no_rate_limits, "baseline": base}  # fmt: skip
+    for name in names:
+        lat = pooled[name]
+        out[name] = {
+            "measured": len(lat),
+            "p50_s": round(pct(lat, 0.5), 3),
+            "p95_s": round(pct(lat, 0.95), 3),
+            "max_s": round(max(lat), 3),
+            "round_p95_s": [r["p95_s"] for r in rounds[name]],
+            "median_round_p95_s": round(statistics.median(r["p95_s"] for r in rounds[name]), 3),
+        }
+        if CONFIGS[name][1]:
+            out[name]["metrics_scrapes"] = scrapes[name]
+        if name != base:
+            out[name]["p95_overhead"] = round(pct(lat, 0.95) / pct(pooled[base], 0.95) - 1, 4)
+            out[name]["p50_overhead"] = round(pct(lat, 0.5) / pct(pooled[base], 0.5) - 1, 4)
+    out |= problems
+    return out
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     mps = list(args.names.split(",") if args.names else PREFERRED[: args.marketplaces])
     work = Path(tempfile.mkdtemp(prefix="bench-order-sync-"))
@@ -123,19 +255,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             if scraper is not None:
                 out["metrics_scrapes"] = await scraper
             from merchflow.temporal import connect
-            from workflows.stock.orders import OrderSyncWorkflow
 
             client = await connect(settings)
-            latencies, statuses = [], {}
-            for r in rows:
-                handle = client.get_workflow_handle_for(OrderSyncWorkflow.run, r.workflow_id)  # type: ignore[arg-type]
-                result = await handle.result()
-                closed = (await handle.describe()).close_time
-                assert result.received_at is not None and closed is not None
-                latencies.append(closed.timestamp() - result.received_at)
-                statuses[result.status] = statuses.get(result.status, 0) + 1
-                if result.failed:
-                    statuses["with_failed_pushes"] = statuses.get("with_failed_pushes", 0) + 1
+            latencies, statuses = await latencies_of(client, rows)
             # every marketplace shows the master's count for every SKU
             want = {mp: master_available(engine, a) for mp, a in accounts_of(engine).items()}
             wrong = 0
@@ -181,9 +303,25 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--postgres-url", help="master database (default: a SQLite file, like merchflow up)")
     add_ops_flags(p)
+    p.add_argument(
+        "--compare",
+        help="alternate these configurations of the API and worker on one stack, the first the baseline: "
+        "comma-separated of " + ", ".join(CONFIGS),
+    )
+    p.add_argument("--rounds", type=int, default=4, help="with --compare: rounds of every configuration")
     configure_logging("WARNING", json=False)
-    out = asyncio.run(run(p.parse_args()))
-    print(f"webhook -> all listings updated: p50 {out['p50_s']}s, p95 {out['p95_s']}s, max {out['max_s']}s")
+    args = p.parse_args()
+    if args.compare:
+        out = asyncio.run(run_compare(args))
+        for name in args.compare.split(","):
+            r = out[name.strip()]
+            extra = f", p95 overhead {r['p95_overhead']:+.1%}" if "p95_overhead" in r else ""
+            print(f"{name.strip()}: {r['measured']} orders, p50 {r['p50_s']}s, p95 {r['p95_s']}s{extra}")
+    else:
+        out = asyncio.run(run(args))
+        print(
+            f"webhook -> all listings updated: p50 {out['p50_s']}s, p95 {out['p95_s']}s, max {out['max_s']}s"
+        )
     print(json.dumps(out))
     sys.stdout.flush()
     os._exit(0)  # the SDK can crash at interpreter exit in short-lived processes (see GUIDE.md)
