@@ -27,7 +27,7 @@ from connectors.arbitrage_sources.port import OfferPage, SearchQuery
 from domain.arbitrage.config import ArbitrageConfig
 from domain.arbitrage.dedupe import DedupeIndex, Fingerprint, fingerprint
 from domain.arbitrage.fee_data import FEE_BOOK
-from domain.arbitrage.market import MarketQuote
+from domain.arbitrage.market import MarketQuote, screen_view
 from domain.arbitrage.offers import Identified, RawOffer, identify, normalise_condition
 from domain.arbitrage.rules import Verdict, decide, estimates
 from merchflow.db.engine import read_session, session_scope
@@ -109,12 +109,12 @@ class Scanner:
         for r in live:
             r.identified = identify(r.offer)
         keys = sorted({r.identified.keys[0] for r in live if r.identified and r.identified.keys})
-        quotes = await self._quotes(keys)
+        quotes, deepened = await self._quotes(keys)
         self._decide(live, quotes, day)
         candidates = [r for r in live if r.verdict in ("buy", "negotiate")]
         if candidates:
             await self._photo_dedupe(candidates, index)
-            await self._deepen([r for r in candidates if r.verdict != "duplicate"], day)
+            await self._deepen([r for r in candidates if r.verdict != "duplicate"], day, deepened)
         stats = BatchStats(offers=len(rows))
         stats.duplicates = sum(1 for r in rows if r.verdict == "duplicate")
         stats.skipped = sum(1 for r in rows if r.verdict == "skip")
@@ -143,19 +143,25 @@ class Scanner:
                 live.append(r)
         return live
 
-    async def _quotes(self, keys: list[str]) -> dict[str, MarketQuote]:
-        def cached() -> dict[str, MarketQuote]:
+    async def _quotes(self, keys: list[str]) -> tuple[dict[str, MarketQuote], dict[str, MarketQuote]]:
+        """The screen quote of each product (fetched, or fresh from the cache), and the fresh deep quotes earlier
+        batches stored. A deep quote is screened as its screen view, so an offer's verdict does not depend on
+        which batch it fell into; its deep facts are reused when the offer becomes a candidate."""
+
+        def cached() -> dict[str, tuple[MarketQuote, str]]:
             with read_session(self.engine) as s:
                 rows = repo.cached_quotes(s, keys, fresh_after=utcnow() - self.quote_ttl)
-            return {k: MarketQuote.model_validate(v.quote) for k, v in rows.items()}
+            return {k: (MarketQuote.model_validate(v.quote), v.depth) for k, v in rows.items()}
 
-        have = await asyncio.to_thread(cached)
+        rows = await asyncio.to_thread(cached)
+        have = {k: screen_view(q) for k, (q, _) in rows.items()}
+        deepened = {k: q for k, (q, depth) in rows.items() if depth == "deep"}
         missing = [k for k in keys if k not in have]
         if missing and self.market is not None:
             fresh = await self.market.screen(missing)
             have.update(fresh)
             await asyncio.to_thread(self._store_quotes, fresh, "screen")
-        return have
+        return have, deepened
 
     def _store_quotes(self, quotes: dict[str, MarketQuote], depth: str) -> None:
         with session_scope(self.engine) as s:
@@ -203,14 +209,19 @@ class Scanner:
             else:
                 photos.add(r.fp)
 
-    async def _deepen(self, rows: list[Evaluated], day: date) -> None:
+    async def _deepen(self, rows: list[Evaluated], day: date, known: dict[str, MarketQuote]) -> None:
         if self.market is None:
             return
         deep: dict[str, MarketQuote] = {}
+        fresh: dict[str, MarketQuote] = {}
         for r in rows:
-            if r.quote is not None and r.quote.product_key not in deep:
-                deep[r.quote.product_key] = await self.market.deepen(r.quote)
-        await asyncio.to_thread(self._store_quotes, deep, "deep")
+            key = r.quote.product_key if r.quote is not None else None
+            if r.quote is not None and key is not None and key not in deep:
+                if key in known:
+                    deep[key] = known[key]
+                else:
+                    deep[key] = fresh[key] = await self.market.deepen(r.quote)
+        await asyncio.to_thread(self._store_quotes, fresh, "deep")
         for r in rows:
             if r.quote is None:
                 continue

@@ -70,6 +70,22 @@ class MarketQuote(BaseModel):
         return self.asin is not None or self.ebay_active_min is not None or self.ebay_sold_median is not None
 
 
+# What `deepen` adds to a screened quote (per product, for candidates only). A screen decision must not see them:
+# the same offer would otherwise be decided on more facts when an earlier batch happened to deepen its product.
+DEEP_FIELDS = (
+    "restricted", "restriction_reason", "amazon_fees_estimate", "ebay_active_min", "ebay_active_count",
+    "ebay_sold_median", "ebay_sold_count", "price_history", "sales_30d",
+)  # fmt: skip
+SCREEN_SOURCES = frozenset({"amazon"})
+
+
+def screen_view(quote: MarketQuote) -> MarketQuote:
+    """The quote as the bulk screen saw it: catalog and buy box only."""
+    reset = {name: MarketQuote.model_fields[name].default for name in DEEP_FIELDS}
+    sources = tuple(s for s in quote.sources if s in SCREEN_SOURCES)
+    return quote.model_copy(update={**reset, "sources": sources})
+
+
 class Velocity(BaseModel):
     daily_sales: float  # the whole market's
     competitors: int

@@ -85,3 +85,19 @@ def test_condition_lowers_the_expected_price() -> None:
     assert new.action == "buy" and parts.action == "skip"
     assert new.at_asking is not None and parts.at_asking is not None
     assert parts.at_asking.sale_price < new.at_asking.sale_price / 3
+
+
+def test_the_screen_view_of_a_deepened_quote_holds_only_what_the_screen_fetched() -> None:
+    from domain.arbitrage.market import DEEP_FIELDS, screen_view
+
+    screened = MarketQuote(product_key="gtin:00012345678905", asin="B0TEST", amazon_price=D("50.00"),
+                           amazon_offers=3, sales_rank=900, sources=("amazon",))  # fmt: skip
+    deep = screened.model_copy(update={
+        "restricted": True, "restriction_reason": "APPROVAL_REQUIRED", "amazon_fees_estimate": D("9.10"),
+        "ebay_active_min": D("44.00"), "ebay_active_count": 7, "ebay_sold_median": D("46.00"),
+        "ebay_sold_count": 30, "price_history": (D("49"), D("51")), "sales_30d": 40,
+        "sources": ("amazon", "amazon:restrictions", "ebay:browse", "keepa"),
+    })  # fmt: skip
+    assert all(getattr(deep, f) not in (None, ()) for f in DEEP_FIELDS)  # the test covers every deep field
+    assert screen_view(deep) == screened
+    assert screen_view(screened) == screened

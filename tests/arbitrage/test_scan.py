@@ -57,6 +57,22 @@ async def test_a_scan_finds_the_underpriced_items_and_skips_the_traps(tmp_path: 
         assert buy.fee_version == "amazon-us-2024-02-05" and buy.asin == "B000000101"
         assert "amazon:restrictions" in buy.evaluation["quote"]["sources"]
 
+        # a later batch screens a product an earlier one deepened on the screen facts only (the offer's verdict must
+        # not depend on the batch it fell into), and keeps the deep facts for when the offer becomes a candidate
+        assert buy.product_key is not None
+        screened, deepened = await scanner._quotes([buy.product_key])
+        fresh = await svc.market.screen([buy.product_key])
+        assert screened[buy.product_key].model_dump(exclude={"fetched_at"}) == fresh[
+            buy.product_key
+        ].model_dump(exclude={"fetched_at"})
+        assert (
+            screened[buy.product_key].restricted is None and screened[buy.product_key].ebay_active_min is None
+        )
+        assert (
+            deepened[buy.product_key].restricted is False
+            and "amazon:restrictions" in deepened[buy.product_key].sources
+        )
+
         # a second scan of the same listings: everything is known by its source id, nothing new is started
         again = await scanner.run(
             scan_id="scan-2", search_id=1, query=SearchQuery(), cursor=None, limit=100, day=DAY
